@@ -1,0 +1,34 @@
+# Two commands for a fresh clone: `make demo` and `make test`.
+# torch is installed first, on its own: a bare `pip install lightning` would pull a multi-GB CUDA
+# build. Pick another build with e.g. `make test TORCH_SPEC="torch==2.13.0"` or a CUDA index.
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+DEMO_DIR := build/demo
+
+.PHONY: venv demo test clean
+
+venv: $(READY)
+
+$(READY): requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Bake the default project, install it, train it on the embedded heart data.
+demo: $(READY)
+	rm -rf $(DEMO_DIR)
+	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	$(BIN)/python -m pip install --quiet --no-build-isolation -e $(DEMO_DIR)/tabular-mlp
+	cd $(DEMO_DIR)/tabular-mlp && $(abspath $(BIN))/tabular-mlp-train
+
+# Every test: the template's own, which bake it and run each generated project's test suite.
+test: $(READY)
+	$(BIN)/python -m pytest tests
+
+clean:
+	rm -rf $(VENV) build

@@ -1,0 +1,1 @@
+"""Hydra configs, importable so that the apps find them however they are started."""

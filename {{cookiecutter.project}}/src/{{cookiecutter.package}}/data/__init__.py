@@ -1,0 +1,1 @@
+"""Tables in, tensors out: reading, splitting, preprocessing and batching."""

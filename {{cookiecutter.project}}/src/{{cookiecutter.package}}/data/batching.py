@@ -1,0 +1,38 @@
+"""Mini-batches cut from in-memory tensors, one indexing operation per batch.
+
+A per-row Dataset makes the DataLoader call `__getitem__` and collate once per row, which costs more
+than the forward pass of a small MLP. `TensorTable` answers a whole batch of row indices at once
+(`__getitems__`), so the standard DataLoader and its BatchSampler stay in charge of shuffling, and
+Lightning can still shard the rows across processes under DDP.
+"""
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class TensorTable(Dataset):
+    """Features and targets as two tensors; indexing with a list of rows returns the whole batch."""
+
+    def __init__(self, features: torch.Tensor, targets: torch.Tensor) -> None:
+        self.features = features
+        self.targets = targets
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, row: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.features[row], self.targets[row]
+
+    def __getitems__(self, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.as_tensor(rows)
+        return self.features[index], self.targets[index]
+
+
+def keep_batch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch is already two tensors: nothing to collate."""
+    return batch
+
+
+def batch_loader(table: TensorTable, batch_size: int, shuffle: bool) -> DataLoader:
+    """A DataLoader whose every batch is a single gather from the table's tensors."""
+    return DataLoader(table, batch_size=batch_size, shuffle=shuffle, collate_fn=keep_batch)

@@ -1,0 +1,86 @@
+"""The LightningModule: the MLP, its loss, its optimizer and its metrics, and nothing else.
+
+Every argument is a plain value or a plain dict (the Hydra config of the network, loss and
+optimizer, with its `_target_`), so the saved hyperparameters load with `weights_only=True`.
+"""
+
+from typing import Any
+
+import lightning as L
+import torch
+from hydra.utils import instantiate
+from torch import nn
+
+from .metrics import task_metrics
+
+
+class TabularModule(L.LightningModule):
+    def __init__(
+        self,
+        input_size: int,
+        task: str,
+        num_classes: int | None,
+        model: dict[str, Any],
+        loss: dict[str, Any],
+        optimizer: dict[str, Any],
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(logger=False)
+        self.loss_fn = instantiate(loss)
+        # A binary task has one logit, unless the loss is cross-entropy, which wants one per class.
+        softmax_head = isinstance(self.loss_fn, nn.CrossEntropyLoss)
+        output_size = 1 if task == "regression" or not softmax_head else num_classes
+        self.net = instantiate(model, input_size=input_size, output_size=output_size)
+        metrics = task_metrics(task, num_classes)
+        self.train_metrics = metrics.clone(prefix="train/")
+        self.val_metrics = metrics.clone(prefix="val/")
+        self.test_metrics = metrics.clone(prefix="test/")
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Raw network outputs (logits for classification)."""
+        return self.net(features)
+
+    def predict_scores(self, outputs: torch.Tensor) -> torch.Tensor:
+        """Class probabilities (the positive class's when binary), or regression values."""
+        task = self.hparams.task
+        if task == "regression":
+            return outputs.squeeze(-1)
+        if outputs.shape[-1] == 1:
+            return torch.sigmoid(outputs.squeeze(-1))
+        probabilities = torch.softmax(outputs, dim=-1)
+        return probabilities[:, 1] if task == "binary" else probabilities
+
+    def _loss(
+        self, outputs: torch.Tensor, scores: torch.Tensor, targets: torch.Tensor
+    ) -> torch.Tensor:
+        if isinstance(self.loss_fn, nn.CrossEntropyLoss):
+            return self.loss_fn(outputs, targets)
+        if isinstance(self.loss_fn, nn.BCEWithLogitsLoss):
+            return self.loss_fn(outputs.squeeze(-1), targets.float())
+        # mse, l1, huber: the regression value, or the predicted probability of a binary label.
+        return self.loss_fn(scores, targets.float())
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], metrics, stage: str) -> torch.Tensor:
+        features, targets = batch
+        outputs = self(features)
+        scores = self.predict_scores(outputs)
+        loss = self._loss(outputs, scores, targets)
+        # Metrics accumulate per step and are computed once per epoch, when Lightning logs them.
+        metrics.update(scores.detach(), targets)
+        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
+                 batch_size=len(targets))
+        self.log_dict(metrics, on_step=False, on_epoch=True)
+        return loss
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, self.train_metrics, "train")
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, self.val_metrics, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, self.test_metrics, "test")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        # The optimizer config is `_partial_`: Hydra returns the class with its settings bound.
+        return instantiate(self.hparams.optimizer)(params=self.parameters())

@@ -1,0 +1,36 @@
+"""Shared fixtures: compose the package's own configs the way the apps do."""
+
+import subprocess
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+PACKAGE = "{{ cookiecutter.package }}"
+CONFIG_DIR = Path(str(files(PACKAGE) / "configs"))
+
+
+def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name=config_name, overrides=overrides)
+
+
+@pytest.fixture
+def train_config(tmp_path):
+    """Compose the train config with the given overrides, writing into a temporary run directory."""
+
+    def make(*overrides: str) -> DictConfig:
+        return compose_config("train", [f"run_dir={tmp_path}", *overrides])
+
+    return make
+
+
+def run_app(app: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run `python -m <package>.<app> args...` as a user would, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", f"{PACKAGE}.{app}", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=600,
+    )

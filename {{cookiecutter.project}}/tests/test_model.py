@@ -1,0 +1,43 @@
+"""The MLP is built as configured: widths, activation, dropout and initialisation."""
+
+import pytest
+import torch
+from torch import nn
+
+from {{ cookiecutter.package }}.config_checks import ACTIVATIONS, INITIALISATIONS
+from {{ cookiecutter.package }}.model import mlp
+
+
+def test_lecture_network_has_497_parameters():
+    net = mlp.MLP(input_size=29, output_size=1, hidden_sizes=[16])
+    assert sum(p.numel() for p in net.parameters()) == (29 * 16 + 16) + (16 + 1)
+    assert net(torch.zeros(5, 29)).shape == (5, 1)
+
+
+def test_no_hidden_layer_is_a_linear_model():
+    net = mlp.MLP(input_size=29, output_size=1, hidden_sizes=[])
+    assert [type(layer) for layer in net.layers] == [nn.Linear]
+
+
+def test_layers_follow_hidden_sizes_activation_and_dropout():
+    net = mlp.MLP(8, 3, hidden_sizes=[32, 16], activation="tanh", dropout=0.25)
+    linears = [layer for layer in net.layers if isinstance(layer, nn.Linear)]
+    assert [(lin.in_features, lin.out_features) for lin in linears] == [(8, 32), (32, 16), (16, 3)]
+    assert sum(isinstance(layer, nn.Tanh) for layer in net.layers) == 2
+    assert [layer.p for layer in net.layers if isinstance(layer, nn.Dropout)] == [0.25, 0.25]
+
+
+def test_config_checks_know_every_activation_and_initialisation():
+    assert set(ACTIVATIONS) == set(mlp.ACTIVATIONS)
+    assert set(INITIALISATIONS) == set(mlp.INITIALISATIONS) | {"default"}
+
+
+@pytest.mark.parametrize("init", sorted(mlp.INITIALISATIONS))
+def test_initialisation_changes_weights_and_zeroes_biases(init):
+    torch.manual_seed(0)
+    default = mlp.MLP(input_size=8, output_size=1, hidden_sizes=[16])
+    torch.manual_seed(0)
+    chosen = mlp.MLP(input_size=8, output_size=1, hidden_sizes=[16], init=init)
+    first_default, first_chosen = default.layers[0], chosen.layers[0]
+    assert not torch.equal(first_default.weight, first_chosen.weight)
+    assert torch.count_nonzero(first_chosen.bias) == 0

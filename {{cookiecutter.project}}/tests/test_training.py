@@ -1,0 +1,135 @@
+"""Training runs end to end: every choice trains, and a real run leaves what the README promises."""
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import CONFIG_DIR, run_app
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from {{ cookiecutter.package }}.train import train
+
+OPTIMIZERS = sorted(f.stem for f in (CONFIG_DIR / "optimizer").glob("*.yaml"))
+LOSSES = sorted(f.stem for f in (CONFIG_DIR / "loss").glob("*.yaml"))
+ACTIVATIONS = ["relu", "leaky_relu", "gelu", "elu", "selu", "silu", "sigmoid", "tanh"]
+
+
+def smoke_test(train_config, *overrides: str) -> dict[str, float]:
+    cfg = train_config("trainer.fast_dev_run=true", "trainer.enable_model_summary=false",
+                       "callbacks.progress_bar.refresh_rate=0", *overrides)
+    metrics = train(cfg)
+    assert {"test/loss", "test/acc", "test/auroc", "test/f1"} <= set(metrics)
+    assert math.isfinite(metrics["test/loss"])
+    return metrics
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_every_optimizer_trains(train_config, optimizer):
+    smoke_test(train_config, f"optimizer={optimizer}")
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_every_loss_trains(train_config, loss):
+    smoke_test(train_config, f"loss={loss}")
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_every_activation_trains(train_config, activation):
+    smoke_test(train_config, f"model.activation={activation}", "model.dropout=0.2",
+               "model.hidden_sizes=[8,4]")
+
+
+def test_logistic_regression_trains(train_config):
+    smoke_test(train_config, "model.hidden_sizes=[]")
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A short real training from the command line, as in the README."""
+    workdir = tmp_path_factory.mktemp("project")
+    run_dir = workdir / "run"
+    result = run_app(
+        "train", "trainer.max_epochs=3", "optimizer=sgd", "optimizer.lr=0.05",
+        "model.hidden_sizes=[32,16]", f"hydra.run.dir={run_dir}", cwd=workdir,
+    )
+    assert result.returncode == 0, result.stderr
+    return run_dir, result
+
+
+def test_run_prints_metrics_and_the_tensorboard_command(finished_run):
+    run_dir, result = finished_run
+    assert "test/auroc" in result.stdout
+    assert f"tensorboard --logdir {run_dir}" in result.stdout
+
+
+def test_run_writes_metrics_json(finished_run):
+    run_dir, _ = finished_run
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert set(metrics) == {"test/loss", "test/acc", "test/auroc", "test/f1"}
+    assert all(isinstance(v, float) for v in metrics.values())
+
+
+def test_run_writes_train_and_val_curves_per_epoch(finished_run):
+    run_dir, _ = finished_run
+    events = EventAccumulator(str(run_dir))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "val/loss", "train/auroc", "val/auroc", "test/auroc"} <= tags
+    assert len(events.Scalars("train/loss")) == 3
+    assert len(events.Scalars("val/loss")) == 3
+
+
+def test_run_logs_hyperparameters_for_the_hparams_dashboard(finished_run):
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    run_dir, _ = finished_run
+    events = EventAccumulator(str(run_dir))
+    events.Reload()
+    content = events.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    session = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+    assert session.hparams["optimizer"].string_value == "SGD"
+    assert session.hparams["optimizer.lr"].number_value == pytest.approx(0.05)
+    assert session.hparams["model.hidden_sizes"].string_value == "[32, 16]"
+
+
+def test_checkpoints_load_safely(finished_run):
+    run_dir, _ = finished_run
+    for name in ("best.ckpt", "last.ckpt"):
+        checkpoint = torch.load(run_dir / "checkpoints" / name, weights_only=True)
+        assert checkpoint["hyper_parameters"]["model"]["hidden_sizes"] == [32, 16]
+        assert checkpoint["TabularDataModule"]["preprocessor"]["numeric"][0] == "age"
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
+
+
+def test_evaluate_reproduces_the_test_metrics(finished_run, tmp_path):
+    run_dir, _ = finished_run
+    result = run_app("evaluate", f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}",
+                     f"hydra.run.dir={tmp_path / 'eval'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    trained = json.loads((run_dir / "metrics.json").read_text())
+    evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert evaluated == pytest.approx(trained, abs=1e-6)
+
+
+def test_evaluate_refuses_a_missing_checkpoint(tmp_path):
+    result = run_app("evaluate", "ckpt_path=nowhere.ckpt", f"hydra.run.dir={tmp_path}",
+                     cwd=tmp_path)
+    assert result.returncode == 2
+    assert "ckpt_path='nowhere.ckpt'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_console_script_is_installed(tmp_path):
+    # Console scripts sit beside the interpreter, whether or not the environment is activated.
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    script = shutil.which("{{ cookiecutter.project }}-train", path=search)
+    assert script is not None
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0
+    assert "optimizer: adadelta, adagrad, adam, adamw, rmsprop, sgd" in result.stdout
