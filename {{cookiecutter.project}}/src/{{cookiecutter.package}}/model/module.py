@@ -10,6 +10,7 @@ import lightning as L
 import torch
 from hydra.utils import instantiate
 from torch import nn
+from torchmetrics import MeanMetric
 
 from .metrics import task_metrics
 
@@ -35,6 +36,8 @@ class TabularModule(L.LightningModule):
         self.train_metrics = metrics.clone(prefix="train/")
         self.val_metrics = metrics.clone(prefix="val/")
         self.test_metrics = metrics.clone(prefix="test/")
+        # The mean loss per sample over the epoch, however the last batch is cut.
+        self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Raw network outputs (logits for classification)."""
@@ -60,26 +63,41 @@ class TabularModule(L.LightningModule):
         # mse, l1, huber: the regression value, or the predicted probability of a binary label.
         return self.loss_fn(scores, targets.float())
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], metrics, stage: str) -> torch.Tensor:
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         features, targets = batch
         outputs = self(features)
         scores = self.predict_scores(outputs)
         loss = self._loss(outputs, scores, targets)
-        # Metrics accumulate per step and are computed once per epoch, when Lightning logs them.
-        metrics.update(scores.detach(), targets)
-        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
-                 batch_size=len(targets))
-        self.log_dict(metrics, on_step=False, on_epoch=True)
+        # Only accumulate here: calling `self.log` every step costs more than a small MLP's step.
+        getattr(self, f"{stage}_metrics").update(scores.detach(), targets)
+        getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(targets))
         return loss
 
+    def _log_epoch(self, stage: str) -> None:
+        """Log the epoch's loss and metrics once, as plain numbers, and start afresh."""
+        metrics, mean_loss = getattr(self, f"{stage}_metrics"), getattr(self, f"{stage}_loss")
+        self.log(f"{stage}/loss", mean_loss.compute(), prog_bar=True)
+        self.log_dict(metrics.compute())
+        metrics.reset()
+        mean_loss.reset()
+
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        return self._step(batch, self.train_metrics, "train")
+        return self._step(batch, "train")
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, self.val_metrics, "val")
+        self._step(batch, "val")
 
     def test_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, self.test_metrics, "test")
+        self._step(batch, "test")
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # The optimizer config is `_partial_`: Hydra returns the class with its settings bound.
