@@ -18,6 +18,8 @@ from .model.module import TabularModule
 
 # The tables live in memory as tensors, so worker processes would only add start-up time.
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
+# Every logged value is already a torchmetrics result, synchronised over DDP processes on compute.
+warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed setting.*")
 # Raised inside Lightning's own code on current torch; nothing a user can act on.
 warnings.filterwarnings("ignore", ".*isinstance\\(treespec, LeafSpec\\)` is deprecated.*")
 

@@ -102,14 +102,23 @@ class TabularDataModule(L.LightningDataModule):
             self._tables[split] = TensorTable(features, targets)
         return self._tables[split]
 
+    def _loader(self, split: str, batch_size: int, shuffle: bool) -> DataLoader:
+        """Each DDP process gets its own share of the rows (one process: all of them); a resumed
+        run continues the sequence of shuffles from its epoch."""
+        trainer = self.trainer
+        if trainer is None:  # used on its own, outside a Trainer
+            return batch_loader(self._table(split), batch_size, shuffle, self.hparams.seed)
+        return batch_loader(self._table(split), batch_size, shuffle, self.hparams.seed,
+                            trainer.global_rank, trainer.world_size, trainer.current_epoch)
+
     def train_dataloader(self) -> DataLoader:
-        return batch_loader(self._table("train"), self.hparams.batch_size, shuffle=True)
+        return self._loader("train", self.hparams.batch_size, shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
-        return batch_loader(self._table("val"), EVAL_BATCH_SIZE, shuffle=False)
+        return self._loader("val", EVAL_BATCH_SIZE, shuffle=False)
 
     def test_dataloader(self) -> DataLoader:
-        return batch_loader(self._table("test"), EVAL_BATCH_SIZE, shuffle=False)
+        return self._loader("test", EVAL_BATCH_SIZE, shuffle=False)
 
     def state_dict(self) -> dict[str, Any]:
         return {"preprocessor": self.preprocessor.state_dict(), "classes": self.classes}
