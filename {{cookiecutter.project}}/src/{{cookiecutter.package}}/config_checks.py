@@ -119,7 +119,6 @@ def _is_non_negative(value: Any) -> bool:
 
 # Ranges of optimizer, scheduler, loss, dropout-schedule and callback settings: key, test, allowed.
 RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
-    ("optimizer.lr", _is_positive, "a number > 0"),
     ("optimizer.momentum", _is_non_negative, "a number >= 0"),
     ("optimizer.weight_decay", _is_non_negative, "a number >= 0"),
     ("optimizer.betas", lambda v: len(v) == 2 and all(map(_is_probability, v)),
@@ -171,6 +170,7 @@ def check_config(cfg: DictConfig) -> None:
     _require(cfg, "model.dropout", lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)")
     _require(cfg, "model.init", lambda v: v in INITIALISATIONS,
              f"one of {', '.join(INITIALISATIONS)}")
+    _require(cfg, "optimizer.lr", lambda v: _is_number(v) and v > 0, "a number > 0")
     _require(cfg, "data.batch_size", lambda v: _is_count(v, 1), "a whole number >= 1")
     _require(cfg, "data.task", lambda v: v in TASKS, f"one of {', '.join(TASKS)}")
     for key in ("data.val_fraction", "data.test_fraction"):
