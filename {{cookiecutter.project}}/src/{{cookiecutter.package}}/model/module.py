@@ -1,7 +1,8 @@
 """The LightningModule: the MLP, its loss, its optimizer and its metrics, and nothing else.
 
-Every argument is a plain value or a plain dict (the Hydra config of the network, loss and
-optimizer, with its `_target_`), so the saved hyperparameters load with `weights_only=True`.
+Every argument is a plain value or a plain dict (the Hydra config of the network, loss, optimizer
+and learning-rate scheduler, with its `_target_`), so the saved hyperparameters load with
+`weights_only=True`.
 """
 
 from typing import Any
@@ -12,6 +13,8 @@ from hydra.utils import instantiate
 from torch import nn
 from torchmetrics import MeanMetric
 
+from .losses import build_loss
+from .lr_schedulers import lr_scheduler_config
 from .metrics import task_metrics
 
 
@@ -24,10 +27,11 @@ class TabularModule(L.LightningModule):
         model: dict[str, Any],
         loss: dict[str, Any],
         optimizer: dict[str, Any],
+        scheduler: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(logger=False)
-        self.loss_fn = instantiate(loss)
+        self.loss_fn = build_loss(loss)
         # A binary task has one logit, unless the loss is cross-entropy, which wants one per class.
         softmax_head = isinstance(self.loss_fn, nn.CrossEntropyLoss)
         output_size = 1 if task == "regression" or not softmax_head else num_classes
@@ -99,6 +103,10 @@ class TabularModule(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._log_epoch("test")
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
+    def configure_optimizers(self) -> torch.optim.Optimizer | dict[str, Any]:
         # The optimizer config is `_partial_`: Hydra returns the class with its settings bound.
-        return instantiate(self.hparams.optimizer)(params=self.parameters())
+        optimizer = instantiate(self.hparams.optimizer)(params=self.parameters())
+        if not self.hparams.scheduler:
+            return optimizer
+        scheduler = lr_scheduler_config(self.hparams.scheduler, optimizer, self.trainer)
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
