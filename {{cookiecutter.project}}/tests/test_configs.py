@@ -120,6 +120,10 @@ def test_evaluate_config_composes(tmp_path):
         ("callbacks.step_checkpoint.every_n_train_steps=-1",
          "callbacks.step_checkpoint.every_n_train_steps"),
         ("trainer.gradient_clip_val=-1", "trainer.gradient_clip_val"),
+        ("callbacks.decision_boundary.every_n_epochs=0",
+         "callbacks.decision_boundary.every_n_epochs"),
+        ("callbacks.decision_boundary.resolution=1", "callbacks.decision_boundary.resolution"),
+        ("callbacks.test_plots.num_thresholds=1", "callbacks.test_plots.num_thresholds"),
         ("trainer.gradient_clip_algorithm=l2", "trainer.gradient_clip_algorithm"),
     ],
 )

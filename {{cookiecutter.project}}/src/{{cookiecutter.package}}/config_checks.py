@@ -155,6 +155,11 @@ RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("callbacks.early_stopping.min_delta", _is_non_negative, "a number >= 0"),
     ("callbacks.step_checkpoint.every_n_train_steps", lambda v: _is_count(v, 0),
      "a whole number >= 0 (0: only the checkpoint after each epoch)"),
+    ("callbacks.decision_boundary.every_n_epochs", lambda v: _is_count(v, 1),
+     "a whole number >= 1"),
+    ("callbacks.decision_boundary.resolution", lambda v: _is_count(v, 2),
+     "a whole number >= 2 (grid points per axis)"),
+    ("callbacks.test_plots.num_thresholds", lambda v: _is_count(v, 2), "a whole number >= 2"),
     ("trainer.gradient_clip_val", _is_non_negative, "a number >= 0, or null for no clipping"),
     ("trainer.gradient_clip_algorithm", lambda v: v in ("norm", "value"), "norm or value"),
 )
@@ -205,3 +210,4 @@ def _check_choices_fit_together(cfg: DictConfig) -> None:
             f"scheduler.cycle_momentum=true needs an optimizer with momentum or betas (sgd, adam, "
             f"adamw, rmsprop), not {optimizer.get('_target_')}: set scheduler.cycle_momentum=false"
         )
+
