@@ -200,13 +200,14 @@ def test_bad_value_is_one_line_without_traceback(tmp_path):
     assert not (tmp_path / "run" / "metrics.json").exists()
 
 
+@pytest.mark.parametrize("app", ["train", "tune"])
 @pytest.mark.parametrize("flag", ["--help", "--cfg=job"])
-def test_help_and_cfg_answer_without_importing_torch(flag):
+def test_help_and_cfg_answer_without_importing_torch(app, flag):
     code = (
         "import sys\n"
-        f"sys.argv = ['train', '{flag}']\n"
-        f"from {PACKAGE} import train\n"
-        "try:\n    train.main()\nexcept SystemExit:\n    pass\n"
+        f"sys.argv = ['{app}', '{flag}']\n"
+        f"from {PACKAGE} import {app}\n"
+        f"try:\n    {app}.main()\nexcept SystemExit:\n    pass\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
