@@ -148,7 +148,7 @@ def test_a_study_continues_only_with_the_metric_it_was_judged_by(tmp_path):
         (["+search_space.optimizer={key: optimizer, choices: [adam, lion]}"],
          "optimizer=lion, which is not a file of configs/optimizer/"),
         (["search_space.hidden_sizes.choices=[]"], "search_space.hidden_sizes.choices"),
-        (["trainer=ddp"], "tune runs each trial in its own process"),
+        (["trainer=ddp"], "tune runs its trials one after another in this process"),
         (["callbacks.model_checkpoint.monitor=null"], "set callbacks.model_checkpoint.monitor"),
     ],
 )

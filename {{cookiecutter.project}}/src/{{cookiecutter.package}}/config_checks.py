@@ -237,8 +237,8 @@ def check_tune_config(cfg: DictConfig, task_overrides: list[str]) -> None:
     if trainer.strategy != "auto" or trainer.devices not in (1, "1") or trainer.num_nodes != 1:
         raise UserError(
             f"trainer.strategy={trainer.strategy} trainer.devices={trainer.devices} "
-            f"trainer.num_nodes={trainer.num_nodes}: tune runs each trial in its own process "
-            "on one device; use trainer=cpu, gpu or mps"
+            f"trainer.num_nodes={trainer.num_nodes}: tune runs its trials one after another in "
+            "this process, on one device; use trainer=cpu, gpu or mps"
         )
     typed = {line.split("=", 1)[0].lstrip("+~") for line in task_overrides}
     for name, entry in (cfg.search_space or {}).items():

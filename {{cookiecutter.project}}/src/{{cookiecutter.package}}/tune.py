@@ -25,7 +25,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from .config_checks import check_config, check_tune_config, config_group_choices
-from .errors import exit_on_user_error
+from .errors import UserError, exit_on_user_error
 
 # The keys of tune.yaml that train does not have: they configure the study, not the trials.
 TUNE_KEYS = ("n_trials", "search_space", "sampler", "pruner")
@@ -104,8 +104,6 @@ def open_study(cfg: DictConfig, run_dir: Path) -> Any:
     import optuna
     from hydra.utils import instantiate
 
-    from .errors import UserError
-
     monitor = cfg.callbacks.model_checkpoint.monitor
     direction = "minimize" if cfg.callbacks.model_checkpoint.mode == "min" else "maximize"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +134,6 @@ def tune(cfg: DictConfig, task_overrides: list[str]) -> Any:
     import optuna
 
     from .callbacks.prune_trial import PruneTrial
-    from .errors import UserError
     from .train import train
 
     run_dir = Path(cfg.run_dir)
