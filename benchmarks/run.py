@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from plain_loop import THREADS
 from synthetic import FEATURES, TARGET, feature_names, write_table
 
 HERE = Path(__file__).resolve().parent
@@ -142,7 +143,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="runs-", dir=workdir))
     bake_and_install(workdir / "project")
     report: dict = {"rows": args.rows, "features": FEATURES, "batch_size": BATCH_SIZE,
-                    "repeats": args.repeats, "torch_threads": None}
+                    "repeats": args.repeats, "torch_threads": THREADS}
     table = write_table(workdir / f"table-{args.rows}.csv", args.rows)
     names = ["a_project", "b_plain_loop", "c_per_row"]
     report["results"] = bench(table, args.rows, args.repeats, scratch, names)
@@ -161,9 +162,6 @@ def main() -> None:
         big = write_table(workdir / "table-1000000.csv", 1_000_000)
         report["million"] = bench(big, 1_000_000, 1, scratch, ["a_project", "b_plain_loop"])
         lines += table_lines("1,000,000 rows, one run each", report["million"])
-    import torch
-
-    report["torch_threads"] = torch.get_num_threads()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2))
     print("\n".join(lines))

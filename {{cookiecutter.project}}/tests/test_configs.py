@@ -88,6 +88,7 @@ def test_evaluate_config_composes(tmp_path):
         ("model.activation=swish", "model.activation"),
         ("model.init=zeros", "model.init"),
         ("trainer.max_epochs=0", "trainer.max_epochs"),
+        ("torch_threads=0", "torch_threads"),
         ("data.test_fraction=1.2", "data.test_fraction"),
         ("data.task=ranking", "data.task"),
         ("optimizer=sgd optimizer.momentum=-0.5", "optimizer.momentum"),

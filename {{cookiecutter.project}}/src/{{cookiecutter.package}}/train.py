@@ -23,7 +23,14 @@ def train(cfg: DictConfig) -> dict[str, float]:
     """Fit (or resume), say why training ended, test the best checkpoint; return its metrics."""
     import lightning as L
 
-    from .build import build_callbacks, build_datamodule, build_loggers, build_module, build_trainer
+    from .build import (
+        build_callbacks,
+        build_datamodule,
+        build_loggers,
+        build_module,
+        build_trainer,
+        set_torch_threads,
+    )
     from .callbacks.non_finite_loss import NonFiniteLossError
     from .checkpoints import resume_checkpoint
     from .hparams import flat_hparams, log_hparams
@@ -36,6 +43,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     )
 
     resume = resume_checkpoint(cfg.ckpt_path, checkpoint_dir(cfg))
+    set_torch_threads(cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # the network's input width comes from the fitted preprocessing
