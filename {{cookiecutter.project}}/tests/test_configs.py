@@ -87,6 +87,7 @@ def test_evaluate_config_composes(tmp_path):
         ("model.hidden_sizes=[16,0]", "model.hidden_sizes"),
         ("model.activation=swish", "model.activation"),
         ("model.init=zeros", "model.init"),
+        ("model.compile=maybe", "model.compile"),
         ("trainer.max_epochs=0", "trainer.max_epochs"),
         ("torch_threads=0", "torch_threads"),
         ("data.test_fraction=1.2", "data.test_fraction"),

@@ -211,3 +211,8 @@ def test_console_script_is_installed(tmp_path):
     result = subprocess.run([script, "--help"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0
     assert "optimizer: adadelta, adagrad, adam, adamw, rmsprop, sgd" in result.stdout
+
+
+@pytest.mark.slow
+def test_compiled_model_trains(train_config):
+    smoke_test(train_config, "model.compile=true")
