@@ -19,6 +19,13 @@ def checkpoint_dir(cfg: DictConfig) -> str:
     return configured or f"{cfg.run_dir}/checkpoints"
 
 
+def checkpoint_dirs(cfg: DictConfig) -> dict[str, str]:
+    """`callbacks.<name>.dirpath` -> the folder, for every checkpoint callback of the run."""
+    return {f"callbacks.{name}.dirpath": str(callback.dirpath)
+            for name, callback in (cfg.callbacks or {}).items()
+            if callback is not None and callback.get("dirpath")}
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit (or resume), say why training ended, test the best checkpoint; return its metrics."""
     import lightning as L
@@ -32,6 +39,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         set_torch_threads,
     )
     from .callbacks.non_finite_loss import NonFiniteLossError
+    from .checkpoint_io import remove_partial_files
     from .checkpoints import resume_checkpoint
     from .hparams import flat_hparams, log_hparams
     from .run_outputs import (
@@ -43,6 +51,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     )
 
     resume = resume_checkpoint(cfg.ckpt_path, checkpoint_dir(cfg))
+    for folder in set(checkpoint_dirs(cfg).values()):
+        remove_partial_files(folder)  # what a run killed mid-save left behind
     set_torch_threads(cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg.data)
