@@ -92,3 +92,10 @@ class FullDiskAtSave(L.Callback):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(partial))
 
         trainer.strategy.checkpoint_io.write = write_until_full
+
+
+class RaiseBug(L.Callback):
+    """A bug of ours: a plain RuntimeError as training starts, which must keep its traceback."""
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        raise RuntimeError("a bug, not the user's mistake")

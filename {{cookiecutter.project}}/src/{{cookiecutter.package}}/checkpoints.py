@@ -21,10 +21,13 @@ def load_checkpoint(path: str) -> dict[str, Any]:
             warnings.filterwarnings("ignore", "Detected pickle protocol")
             checkpoint = torch.load(file, map_location="cpu", weights_only=True)
     except UnpicklingError as error:
+        reason = _refusal_reason(error)
+        if "GLOBAL" not in reason:  # not a pickle torch wrote, e.g. text or a truncated file
+            raise UserError(f"ckpt_path={path!r} is not a readable checkpoint: {reason}") from None
         raise UserError(
             f"ckpt_path={path!r} was refused: it holds more than tensors and plain data, and "
-            f"loading it could run code ({_refusal_reason(error)}). Use a checkpoint written by "
-            "this project's train"
+            f"loading it could run code ({reason}). Use a checkpoint written by this project's "
+            "train"
         ) from None
     except (RuntimeError, EOFError, OSError) as error:
         raise UserError(f"ckpt_path={path!r} is not a readable checkpoint: {error}") from None
