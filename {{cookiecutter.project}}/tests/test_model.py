@@ -68,3 +68,18 @@ def test_loss_settings_become_tensors_where_torch_wants_them():
     assert weighted.label_smoothing == 0.1
     assert build_loss({"_target_": "torch.nn.BCEWithLogitsLoss", "pos_weight": None}).pos_weight \
         is None
+
+
+def test_compiled_network_keeps_the_checkpoint_parameter_names():
+    from {{ cookiecutter.package }}.model.module import TabularModule
+
+    def module(compile_network: bool) -> TabularModule:
+        return TabularModule(
+            input_size=4, task="binary", num_classes=2,
+            model={"_target_": "{{ cookiecutter.package }}.model.mlp.MLP", "hidden_sizes": [8],
+                   "compile": compile_network},
+            loss={"_target_": "torch.nn.BCEWithLogitsLoss"},
+            optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+        )
+
+    assert module(True).state_dict().keys() == module(False).state_dict().keys()

@@ -51,6 +51,12 @@ def test_every_activation_trains(train_config, activation):
                "model.hidden_sizes=[8,4]")
 
 
+def test_torch_threads_setting_is_applied(train_config):
+    torch.set_num_threads(2)
+    smoke_test(train_config, "torch_threads=1")
+    assert torch.get_num_threads() == 1
+
+
 def test_logistic_regression_trains(train_config):
     smoke_test(train_config, "model.hidden_sizes=[]")
 
@@ -219,3 +225,8 @@ def test_console_script_is_installed(tmp_path):
     result = subprocess.run([script, "--help"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0
     assert "optimizer: adadelta, adagrad, adam, adamw, rmsprop, sgd" in result.stdout
+
+
+@pytest.mark.slow
+def test_compiled_model_trains(train_config):
+    smoke_test(train_config, "model.compile=true")

@@ -35,7 +35,12 @@ class TabularModule(L.LightningModule):
         # A binary task has one logit, unless the loss is cross-entropy, which wants one per class.
         softmax_head = isinstance(self.loss_fn, nn.CrossEntropyLoss)
         output_size = 1 if task == "regression" or not softmax_head else num_classes
-        self.net = instantiate(model, input_size=input_size, output_size=output_size)
+        network = dict(model)
+        compile_network = network.pop("compile", False)
+        self.net = instantiate(network, input_size=input_size, output_size=output_size)
+        if compile_network:
+            # In place: checkpoints keep the plain network's parameter names either way.
+            self.net.compile()
         metrics = task_metrics(task, num_classes)
         self.train_metrics = metrics.clone(prefix="train/")
         self.val_metrics = metrics.clone(prefix="val/")
