@@ -83,6 +83,9 @@ def test_each_trial_is_a_train_run_with_its_own_tensorboard_run(twice_tuned):
         assert "_hparams_/session_start_info" in events.PluginTagToContent("hparams")
         tested = events.Scalars("test/auroc")[0].value
         assert trial.user_attrs["test/auroc"] == pytest.approx(tested)
+    first = load(run_dir).trials[0]  # run by the tune command: its record is Hydra's own format
+    recorded = OmegaConf.load(run_dir / "trials" / "000" / ".hydra" / "overrides.yaml")
+    assert list(recorded) == [*SHORT, *first.user_attrs["overrides"]]
     checkpoint = torch.load(trial_dir / "checkpoints" / "best.ckpt", weights_only=True)
     dropout = checkpoint["hyper_parameters"]["model"]["dropout"]
     assert dropout == pytest.approx(trial.params["dropout"])

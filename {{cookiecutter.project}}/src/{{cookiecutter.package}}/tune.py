@@ -99,6 +99,14 @@ def trial_config(shared: list[str], drawn: list[str], run_dir: Path) -> DictConf
     return cfg
 
 
+def record_trial_overrides(trial_dir: Path, overrides: list[str]) -> None:
+    """train records the running Hydra job's overrides, tune's, in `<trial>/.hydra/`; a trial's own
+    are the shared ones and those it drew, what `train` needs to run it again."""
+    folder = trial_dir / ".hydra"
+    if folder.is_dir():  # only inside a Hydra app (not the tests' compose API)
+        OmegaConf.save(OmegaConf.create(overrides), folder / "overrides.yaml")
+
+
 def open_study(cfg: DictConfig, run_dir: Path) -> Any:
     """The study in `<run_dir>/study.db`: new, or the one an earlier run there started."""
     import optuna
@@ -149,7 +157,10 @@ def tune(cfg: DictConfig, task_overrides: list[str]) -> Any:
         trial_cfg = trial_config(shared, drawn, trial_dir)
         check_config(trial_cfg)
         pruning = PruneTrial(trial, monitor, mode)
-        metrics = train(trial_cfg, callbacks=[pruning])
+        try:
+            metrics = train(trial_cfg, callbacks=[pruning])
+        finally:
+            record_trial_overrides(trial_dir, [*shared, *drawn])
         for name, value in metrics.items():
             trial.set_user_attr(name, float(value))
         if pruning.best is None:
