@@ -34,3 +34,17 @@ def run_app(app: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
         [sys.executable, "-m", f"{PACKAGE}.{app}", *args],
         cwd=cwd, capture_output=True, text=True, timeout=600,
     )
+
+
+@pytest.fixture(scope="session")
+def finished_sweep(tmp_path_factory):
+    """`train -m optimizer=sgd,adam` from the command line, as in the README: two short runs."""
+    workdir = tmp_path_factory.mktemp("sweep")
+    sweep = workdir / "sweep"
+    result = run_app(
+        "train", "-m", "optimizer=sgd,adam", "model.hidden_sizes=[8]", "trainer.max_epochs=2",
+        "callbacks.progress_bar.refresh_rate=0", "trainer.enable_model_summary=false",
+        f"hydra.sweep.dir={sweep}", cwd=workdir,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return sweep, result

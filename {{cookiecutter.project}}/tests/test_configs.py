@@ -122,6 +122,10 @@ def test_evaluate_config_composes(tmp_path):
         ("callbacks.step_checkpoint.every_n_train_steps=-1",
          "callbacks.step_checkpoint.every_n_train_steps"),
         ("trainer.gradient_clip_val=-1", "trainer.gradient_clip_val"),
+        ("callbacks.decision_boundary.every_n_epochs=0",
+         "callbacks.decision_boundary.every_n_epochs"),
+        ("callbacks.decision_boundary.resolution=1", "callbacks.decision_boundary.resolution"),
+        ("callbacks.test_plots.num_thresholds=1", "callbacks.test_plots.num_thresholds"),
         ("trainer.gradient_clip_algorithm=l2", "trainer.gradient_clip_algorithm"),
     ],
 )
@@ -198,13 +202,14 @@ def test_bad_value_is_one_line_without_traceback(tmp_path):
     assert not (tmp_path / "run" / "metrics.json").exists()
 
 
+@pytest.mark.parametrize("app", ["train", "tune"])
 @pytest.mark.parametrize("flag", ["--help", "--cfg=job"])
-def test_help_and_cfg_answer_without_importing_torch(flag):
+def test_help_and_cfg_answer_without_importing_torch(app, flag):
     code = (
         "import sys\n"
-        f"sys.argv = ['train', '{flag}']\n"
-        f"from {PACKAGE} import train\n"
-        "try:\n    train.main()\nexcept SystemExit:\n    pass\n"
+        f"sys.argv = ['{app}', '{flag}']\n"
+        f"from {PACKAGE} import {app}\n"
+        f"try:\n    {app}.main()\nexcept SystemExit:\n    pass\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -54,9 +54,11 @@ def test_multirun_with_ddp_spawn_runs_each_job_once(tmp_path):
                      "trainer.devices=2", "optimizer=sgd,adam", *COMMON,
                      f"hydra.sweep.dir={sweep}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1"]
-    for job in ("0", "1"):
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
+    assert jobs == ["0_optimizer=sgd,trainer.max_epochs=2", "1_optimizer=adam,trainer.max_epochs=2"]
+    for job in jobs:
         assert set(json.loads((sweep / job / "metrics.json").read_text())) >= {"test/auroc"}
+    assert (sweep / "summary.csv").is_file()
 
 
 @pytest.mark.slow
@@ -66,4 +68,4 @@ def test_submitit_local_launcher_runs_a_job(tmp_path):
     result = run_app("train", "-m", "hydra/launcher=submitit_local", *COMMON,
                      f"hydra.sweep.dir={sweep}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (sweep / "0" / "metrics.json").is_file()
+    assert (sweep / "0_trainer.max_epochs=2" / "metrics.json").is_file()

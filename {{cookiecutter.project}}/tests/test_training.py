@@ -172,8 +172,22 @@ def test_run_logs_hyperparameters_for_the_hparams_dashboard(finished_run):
     content = events.PluginTagToContent("hparams")["_hparams_/session_start_info"]
     session = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
     assert session.hparams["optimizer"].string_value == "SGD"
-    assert session.hparams["optimizer.lr"].number_value == pytest.approx(0.05)
-    assert session.hparams["model.hidden_sizes"].string_value == "[32, 16]"
+    assert session.hparams["lr"].number_value == pytest.approx(0.05)
+    assert session.hparams["momentum"].number_value == pytest.approx(0.9)
+    assert session.hparams["hidden_sizes"].string_value == "[32, 16]"
+    assert session.hparams["batch_size"].number_value == 32
+    assert session.hparams["max_epochs"].number_value == 3
+    assert session.hparams["scheduler"].string_value == "none"
+    assert session.hparams["loss"].string_value == "BCEWithLogitsLoss"
+    assert "trainer.default_root_dir" not in session.hparams
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(
+        events.PluginTagToContent("hparams")["_hparams_/experiment"]).experiment
+    metrics = [info.name.tag for info in experiment.metric_infos]
+    assert metrics == ["best_val/acc", "best_val/auroc", "best_val/f1", "best_val/loss",
+                       "test/acc", "test/auroc", "test/f1", "test/loss"]
+    # Every metric of the table is a logged curve; none got an extra point at step 0.
+    for metric in metrics:
+        assert events.Scalars(metric)[0].step > 0
 
 
 def test_checkpoints_load_safely(finished_run):

@@ -6,6 +6,7 @@ second with a clear message instead of minutes later inside PyTorch.
 """
 
 from collections.abc import Callable
+from importlib.resources import files
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -155,6 +156,11 @@ RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("callbacks.early_stopping.min_delta", _is_non_negative, "a number >= 0"),
     ("callbacks.step_checkpoint.every_n_train_steps", lambda v: _is_count(v, 0),
      "a whole number >= 0 (0: only the checkpoint after each epoch)"),
+    ("callbacks.decision_boundary.every_n_epochs", lambda v: _is_count(v, 1),
+     "a whole number >= 1"),
+    ("callbacks.decision_boundary.resolution", lambda v: _is_count(v, 2),
+     "a whole number >= 2 (grid points per axis)"),
+    ("callbacks.test_plots.num_thresholds", lambda v: _is_count(v, 2), "a whole number >= 2"),
     ("trainer.gradient_clip_val", _is_non_negative, "a number >= 0, or null for no clipping"),
     ("trainer.gradient_clip_algorithm", lambda v: v in ("norm", "value"), "norm or value"),
 )
@@ -207,3 +213,79 @@ def _check_choices_fit_together(cfg: DictConfig) -> None:
             f"scheduler.cycle_momentum=true needs an optimizer with momentum or betas (sgd, adam, "
             f"adamw, rmsprop), not {optimizer.get('_target_')}: set scheduler.cycle_momentum=false"
         )
+
+
+def config_group_choices(key: str) -> list[str] | None:
+    """The choices of config group `key` (the files of configs/<key>/); None if it is none."""
+    folder = files(__package__) / "configs" / key
+    if "." in key or not folder.is_dir():
+        return None
+    return sorted(f.name[:-5] for f in folder.iterdir() if f.name.endswith(".yaml"))
+
+
+SEARCH_FIELDS = ("key", "low", "high", "log", "step", "choices")
+EXAMPLE_ENTRIES = ("{key: optimizer.lr, low: 0.0001, high: 0.1, log: true} or "
+                   "{key: model.hidden_sizes, choices: [[16], [64, 32]]}")
+
+
+def check_tune_config(cfg: DictConfig, task_overrides: list[str]) -> None:
+    """The study's own settings: a number of trials, one process per trial, a search space whose
+    every value train accepts, and no searched setting fixed on the command line as well."""
+    _require(cfg, "n_trials", lambda v: _is_count(v, 1), "a whole number >= 1")
+    if OmegaConf.select(cfg, "callbacks.model_checkpoint.monitor", default=None) is None:
+        raise UserError("tune judges each trial by its best checkpoint's metric: set "
+                        "callbacks.model_checkpoint.monitor, e.g. val/loss")
+    trainer = cfg.trainer
+    if trainer.strategy != "auto" or trainer.devices not in (1, "1") or trainer.num_nodes != 1:
+        raise UserError(
+            f"trainer.strategy={trainer.strategy} trainer.devices={trainer.devices} "
+            f"trainer.num_nodes={trainer.num_nodes}: tune runs its trials one after another in "
+            "this process, on one device; use trainer=cpu, gpu or mps"
+        )
+    typed = {line.split("=", 1)[0].lstrip("+~") for line in task_overrides}
+    for name, entry in (cfg.search_space or {}).items():
+        _check_search_entry(cfg, f"search_space.{name}", entry, typed)
+
+
+def _check_search_entry(cfg: DictConfig, where: str, entry: Any, typed: set[str]) -> None:
+    if not OmegaConf.is_dict(entry) or not isinstance(entry.get("key"), str):
+        raise UserError(f"{where} is not allowed: expected e.g. " + EXAMPLE_ENTRIES)
+    unknown = sorted(set(entry) - set(SEARCH_FIELDS))
+    if unknown:
+        raise UserError(f"{where}.{unknown[0]} is not a search setting: expected "
+                        f"{', '.join(SEARCH_FIELDS)}")
+    key = entry.key
+    if key in typed:
+        raise UserError(f"{key} is set on the command line and searched by {where}: drop one "
+                        f"(to fix its value, leave it out of the search: '~{where}')")
+    if "choices" in entry:
+        choices = entry.choices
+        if not OmegaConf.is_list(choices) or len(choices) == 0 or {"low", "high"} & set(entry):
+            raise UserError(f"{where}.choices is not allowed: expected a non-empty list, "
+                            "without low and high")
+        candidates = list(choices)
+    else:
+        low, high = entry.get("low"), entry.get("high")
+        if not (_is_number(low) and _is_number(high) and low < high):
+            raise UserError(f"{where}: low={low!r} high={high!r} is not allowed: expected two "
+                            "numbers with low < high (or choices)")
+        log, step = entry.get("log", False), entry.get("step")
+        if log and low <= 0:
+            raise UserError(f"{where}.low={low!r} is not allowed with log: true: expected > 0")
+        if step is not None and (log or not _is_positive(step)):
+            raise UserError(f"{where}.step={step!r} is not allowed: expected a number > 0, and "
+                            "no log: true with it")
+        candidates = [low, high]
+    group = config_group_choices(key)
+    for value in candidates:
+        if group is not None:
+            if value not in group:
+                raise UserError(f"{where} chooses {key}={value}, which is not a file of "
+                                f"configs/{key}/: expected one of {', '.join(group)}")
+            continue
+        probe = cfg.copy()
+        OmegaConf.update(probe, key, value, force_add=True)
+        try:
+            check_config(probe)
+        except UserError as error:
+            raise UserError(f"{where} reaches a value train refuses: {error}") from None

@@ -6,11 +6,17 @@ Heavy libraries are imported inside `train`, so `--help`, `--cfg job` and a mist
 at once.
 """
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from .config_checks import check_config
 from .errors import UserError, exit_on_user_error
+
+if TYPE_CHECKING:
+    from lightning import Callback
 
 
 def checkpoint_dir(cfg: DictConfig) -> str:
@@ -26,8 +32,11 @@ def checkpoint_dirs(cfg: DictConfig) -> dict[str, str]:
             if callback is not None and callback.get("dirpath")}
 
 
-def train(cfg: DictConfig) -> dict[str, float]:
-    """Fit (or resume), say why training ended, test the best checkpoint; return its metrics."""
+def train(cfg: DictConfig, callbacks: Sequence["Callback"] = ()) -> dict[str, float]:
+    """Fit (or resume), say why training ended, test the best checkpoint; return its metrics.
+
+    `callbacks`: Lightning callbacks besides the configured ones, e.g. tune's pruning of a trial.
+    """
     import lightning as L
 
     from .build import (
@@ -41,7 +50,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     from .callbacks.non_finite_loss import NonFiniteLossError
     from .checkpoint_io import remove_partial_files
     from .checkpoints import resume_checkpoint
-    from .hparams import flat_hparams, log_hparams
+    from .hparams import flat_hparams, log_hparams, metric_names
     from .output_dirs import unwritable_reason
     from .run_config import save_run_config
     from .run_outputs import (
@@ -65,8 +74,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # the network's input width comes from the fitted preprocessing
     module = build_module(cfg, datamodule)
-    callbacks = build_callbacks(cfg.callbacks, cfg.dropout_schedule)
-    trainer = build_trainer(cfg.trainer, callbacks, build_loggers(cfg.logger))
+    configured = build_callbacks(cfg.callbacks, cfg.dropout_schedule)
+    trainer = build_trainer(cfg.trainer, [*configured, *callbacks], build_loggers(cfg.logger))
     if trainer.is_global_zero:
         save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record
     ckpt_path = None
@@ -92,7 +101,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
                            weights_only=True)[0]
     if trainer.is_global_zero:
         metrics_file = write_metrics(cfg.run_dir, metrics)
-        log_hparams(trainer.loggers, flat_hparams(cfg), sorted(metrics))
+        log_hparams(trainer.loggers, flat_hparams(cfg), metric_names(metrics))
         print_metrics(metrics, metrics_file)
         print_tensorboard_command(cfg.run_dir)
     return metrics
