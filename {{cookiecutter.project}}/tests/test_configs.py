@@ -14,9 +14,14 @@ CHOICES = [(g, f.stem) for g in GROUPS for f in sorted((CONFIG_DIR / g).glob("*.
            if f.stem != "default" or g == "callbacks"]
 
 
+# data=csv names no file of its own: the user gives it.
+OWN_TABLE = ["data.path=table.csv", "data.target=label"]
+
+
 @pytest.mark.parametrize(("group", "choice"), CHOICES)
 def test_every_choice_composes_and_passes_checks(group, choice, tmp_path):
-    cfg = compose_config("train", [f"run_dir={tmp_path}", f"{group}={choice}"])
+    own_table = OWN_TABLE if (group, choice) == ("data", "csv") else []
+    cfg = compose_config("train", [f"run_dir={tmp_path}", f"{group}={choice}", *own_table])
     check_config(cfg)
     assert cfg[group] is not None
 
@@ -25,15 +30,42 @@ def test_defaults_are_the_lecture_network(train_config):
     cfg = train_config()
     assert cfg.model.hidden_sizes == [16]
     assert cfg.model.activation == "relu"
-    assert cfg.loss._target_ == "torch.nn.BCEWithLogitsLoss"
     assert cfg.optimizer._target_ == "torch.optim.Adam"
     assert set(cfg.callbacks) >= {"model_checkpoint", "early_stopping", "learning_rate_monitor"}
 
 
-def test_evaluate_config_composes(tmp_path):
-    cfg = compose_config("evaluate", [f"run_dir={tmp_path}", "ckpt_path=x.ckpt"])
+@pytest.mark.parametrize(
+    ("task", "loss"),
+    [("binary", "torch.nn.BCEWithLogitsLoss"), ("multiclass", "torch.nn.CrossEntropyLoss"),
+     ("regression", "torch.nn.MSELoss")],
+)
+def test_the_default_loss_follows_the_task(train_config, task, loss):
+    from {{ cookiecutter.package }}.build import loss_for_task
+
+    cfg = train_config()
+    assert "by_task" in cfg.loss  # loss=auto: decided once the data (and its task) is known
+    assert loss_for_task(cfg.loss, task)._target_ == loss
+    chosen = train_config("loss=huber").loss
+    assert loss_for_task(chosen, task) is chosen  # a loss chosen by name is kept as it is
+
+
+def test_a_loss_that_does_not_fit_the_given_task_is_refused_before_training(train_config):
+    with pytest.raises(UserError, match="BCEWithLogitsLoss cannot train a multiclass task"):
+        check_config(train_config("data=wine", "loss=bce"))
+
+
+@pytest.mark.parametrize(
+    ("config_name", "overrides"),
+    [
+        ("evaluate", ["ckpt_path=x.ckpt"]),
+        ("predict", ["ckpt_path=x.ckpt", "input=rows.csv"]),
+        ("cross_validate", ["repeats=5"]),
+    ],
+)
+def test_every_app_config_composes(tmp_path, config_name, overrides):
+    cfg = compose_config(config_name, [f"run_dir={tmp_path}", *overrides])
     check_config(cfg)
-    assert cfg.ckpt_path == "x.ckpt"
+    assert cfg.task_name == config_name
 
 
 @pytest.mark.parametrize(
@@ -49,16 +81,13 @@ def test_evaluate_config_composes(tmp_path):
         ("trainer.max_epochs=0", "trainer.max_epochs"),
         ("data.test_fraction=1.2", "data.test_fraction"),
         ("data.task=ranking", "data.task"),
+        ("data.demo_options.noise=-1", "data.demo_options.noise"),
     ],
 )
 def test_out_of_range_values_name_their_key(train_config, override, key):
+    data = ["data=moons"] if override.startswith("data.demo_options") else []
     with pytest.raises(UserError, match=key.replace(".", r"\.")):
-        check_config(train_config(override))
-
-
-def test_fractions_must_leave_training_rows(train_config):
-    with pytest.raises(UserError, match="too few training rows"):
-        check_config(train_config("data.val_fraction=0.5", "data.test_fraction=0.45"))
+        check_config(train_config(*data, override))
 
 
 def test_hidden_sizes_may_be_empty(train_config):

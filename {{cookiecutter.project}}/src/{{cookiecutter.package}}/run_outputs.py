@@ -1,8 +1,20 @@
 """What a finished run leaves for its user: metrics.json, and how to view its curves."""
 
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
+
+from lightning.pytorch.utilities import rank_zero_only
+
+log = logging.getLogger(__name__)
+
+
+@rank_zero_only
+def report_data(lines: list[str]) -> None:
+    """Print what the data module read and inferred, and keep it in the run's log file."""
+    print("\n".join(lines))
+    log.info("\n".join(lines))
 
 
 def write_metrics(run_dir: str, metrics: Mapping[str, float]) -> Path:
@@ -22,3 +34,4 @@ def print_metrics(metrics: Mapping[str, float], metrics_file: Path) -> None:
 def print_tensorboard_command(run_dir: str) -> None:
     print("View the curves (localhost only; add `--bind_all` only if you mean to share them):")
     print(f"  tensorboard --logdir {Path(run_dir).resolve()} --host 127.0.0.1")
+

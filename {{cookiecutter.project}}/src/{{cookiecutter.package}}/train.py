@@ -14,16 +14,25 @@ from .errors import exit_on_user_error
 
 
 def train(cfg: DictConfig) -> dict[str, float]:
-    """Fit, then test the best checkpoint; return the test metrics."""
+    """Fit, then test the best checkpoint; write metrics.json; return the test metrics."""
     import lightning as L
 
-    from .build import build_callbacks, build_datamodule, build_loggers, build_module, build_trainer
+    from .build import (
+        build_callbacks,
+        build_datamodule,
+        build_loggers,
+        build_module,
+        build_trainer,
+        loss_for_task,
+    )
     from .hparams import flat_hparams, log_hparams
-    from .run_outputs import print_metrics, print_tensorboard_command, write_metrics
+    from .run_outputs import print_metrics, print_tensorboard_command, report_data, write_metrics
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg.data)
-    datamodule.setup("fit")  # the network's input width comes from the fitted preprocessing
+    datamodule.setup("fit")  # the input width and the task come from the data
+    report_data(datamodule.describe())
+    cfg.loss = loss_for_task(cfg.loss, datamodule.task)  # recorded as the loss actually used
     module = build_module(cfg, datamodule)
     trainer = build_trainer(cfg.trainer, build_callbacks(cfg.callbacks), build_loggers(cfg.logger))
     trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
