@@ -2,6 +2,7 @@
 
 import json
 import logging
+import statistics
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -35,3 +36,27 @@ def print_tensorboard_command(run_dir: str) -> None:
     print("View the curves (localhost only; add `--bind_all` only if you mean to share them):")
     print(f"  tensorboard --logdir {Path(run_dir).resolve()} --host 127.0.0.1")
 
+
+def write_cross_validation(
+    run_dir: str, results: list[Mapping[str, float]], num_folds: int, repeats: int
+) -> tuple[Path, dict[str, dict[str, float]]]:
+    """`<run_dir>/cross_validation.json`: per test metric, the mean, the standard deviation over
+    all folds of all repeats (n - 1 in the denominator) and every fold's value, in run order."""
+    summary = {}
+    for name in results[0]:
+        values = [float(metrics[name]) for metrics in results]
+        spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        summary[name] = {"mean": statistics.fmean(values), "std": spread, "values": values}
+    path = Path(run_dir) / "cross_validation.json"
+    report = {"num_folds": num_folds, "repeats": repeats, "runs": len(results), "metrics": summary}
+    path.write_text(json.dumps(report, indent=2))
+    return path, summary
+
+
+def print_cross_validation(summary: Mapping[str, Mapping[str, float]], summary_file: Path) -> None:
+    runs = len(next(iter(summary.values()))["values"])
+    print(f"\nCross-validated test metrics ({runs} runs):")
+    print(f"  {'metric':<12} {'mean':>8} {'std':>8}")
+    for name, stats in summary.items():
+        print(f"  {name:<12} {stats['mean']:>8.4f} {stats['std']:>8.4f}")
+    print(f"Saved {summary_file}")

@@ -13,8 +13,11 @@ from .config_checks import check_config
 from .errors import exit_on_user_error
 
 
-def train(cfg: DictConfig) -> dict[str, float]:
-    """Fit, then test the best checkpoint; write metrics.json; return the test metrics."""
+def train(cfg: DictConfig, print_data: bool = True, print_results: bool = True) -> dict[str, float]:
+    """Fit, then test the best checkpoint; write metrics.json; return the test metrics.
+
+    cross_validate calls this once per fold and prints its own summary instead.
+    """
     import lightning as L
 
     from .build import (
@@ -31,7 +34,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # the input width and the task come from the data
-    report_data(datamodule.describe())
+    if print_data:
+        report_data(datamodule.describe())
     cfg.loss = loss_for_task(cfg.loss, datamodule.task)  # recorded as the loss actually used
     module = build_module(cfg, datamodule)
     trainer = build_trainer(cfg.trainer, build_callbacks(cfg.callbacks), build_loggers(cfg.logger))
@@ -43,8 +47,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if trainer.is_global_zero:
         metrics_file = write_metrics(cfg.run_dir, metrics)
         log_hparams(trainer.loggers, flat_hparams(cfg), sorted(metrics))
-        print_metrics(metrics, metrics_file)
-        print_tensorboard_command(cfg.run_dir)
+        if print_results:
+            print_metrics(metrics, metrics_file)
+            print_tensorboard_command(cfg.run_dir)
     return metrics
 
 
