@@ -40,6 +40,11 @@ BAD_INPUTS = [
      lambda d: [f"data.path={table(d / 't.csv', x=[1.0, None], label=[None, 'a'])}",
                 "data.target=label", "data.missing=drop"],
      r"no row with a value in every column of x, label \(data.missing=drop\)"),
+    ("loss that cannot train the inferred task",
+     lambda d: [f"data.path={table(d / 't.csv', x=GOOD['x'], label=['a', 'b', 'c', 'd'] * 10)}",
+                "data.target=label", "loss=bce"],
+     r"loss=torch.nn.BCEWithLogitsLoss cannot train a multiclass task; losses for multiclass: "
+     r"torch.nn.CrossEntropyLoss"),
 ]
 
 

@@ -145,7 +145,8 @@ def test_unseen_categories_in_the_test_split_are_counted_in_a_warning(tmp_path):
 
 def test_datamodule_state_is_plain_data(heart):
     state = heart.state_dict()
-    assert state["labels"] == {"task": "binary", "classes": [0, 1], "mean": 0.0, "scale": 1.0}
+    assert state["target_encoder"] == {"task": "binary", "classes": [0, 1], "mean": 0.0,
+                                       "scale": 1.0}
     restored = TabularDataModule(demo="heart")
     restored.load_state_dict(state)
     assert restored.input_size == 29

@@ -50,7 +50,7 @@ def test_the_checkpoint_holds_the_learned_data_state_as_plain_data(trained, task
     _, run_dir = trained[task]
     checkpoint = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)
     state = checkpoint["TabularDataModule"]
-    assert state["labels"]["task"] == task
+    assert state["target_encoder"]["task"] == task
     assert checkpoint["hyper_parameters"]["task"] == task
     preprocessor = state["preprocessor"]
     assert preprocessor["numeric"] == ["age", "income"]

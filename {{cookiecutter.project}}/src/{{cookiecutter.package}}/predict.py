@@ -43,7 +43,7 @@ def predict_rows(
     from .data.missing import missing_counts, refuse_missing
     from .data.roles import require_numbers
 
-    preprocessor, labels = datamodule.preprocessor, datamodule.labels
+    preprocessor, encoder = datamodule.preprocessor, datamodule.target_encoder
     absent = [column for column in preprocessor.columns if column not in rows.columns]
     if absent:
         raise UserError(f"{source} lacks columns the model reads: {', '.join(map(repr, absent))} "
@@ -62,11 +62,11 @@ def predict_rows(
             for batch in features.split(ROWS_PER_PASS)
         ])
     scores = scores.squeeze(1) if scores.shape[1] == 1 else scores
-    predictions, probabilities = labels.inverse(scores.double().numpy())
+    predictions, probabilities = encoder.inverse(scores.double().numpy())
 
     added = {PREDICTION: pd.Series(predictions, index=rows.index, dtype=object)}
     if probabilities is not None:
-        for j, label in enumerate(labels.classes):
+        for j, label in enumerate(encoder.classes):
             added[PROBABILITY.format(label)] = probabilities[:, j]
     clashes = [name for name in added if name in rows.columns]
     if clashes:

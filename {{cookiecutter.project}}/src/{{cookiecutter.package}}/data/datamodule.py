@@ -73,7 +73,7 @@ class TabularDataModule(L.LightningDataModule):
         super().__init__()
         self.save_hyperparameters(logger=False)
         self.preprocessor: TablePreprocessor | None = None
-        self.labels: TargetEncoder | None = None
+        self.target_encoder: TargetEncoder | None = None
         self.dropped: dict[str, str] = {}
         self.rows_left_out = 0
         self.split_rows: dict[str, np.ndarray] = {}
@@ -88,11 +88,11 @@ class TabularDataModule(L.LightningDataModule):
 
     @property
     def task(self) -> str:
-        return self.labels.task if self.labels else self.hparams.task
+        return self.target_encoder.task if self.target_encoder else self.hparams.task
 
     @property
     def classes(self) -> list[Any]:
-        return self.labels.classes
+        return self.target_encoder.classes
 
     @property
     def input_size(self) -> int:
@@ -120,25 +120,33 @@ class TabularDataModule(L.LightningDataModule):
             frame, [*roles.numeric, *roles.categorical], hp.target, hp.missing, self.source
         )
         labels = frame[hp.target]
-        task = self.labels.task if self.labels else infer_task(labels, hp.task, self.source)
+        if self.target_encoder:
+            task = self.target_encoder.task
+        else:
+            task = infer_task(labels, hp.task, self.source)
+        self.split_rows = self._split(labels, task)
+        if self.preprocessor is None:  # not restored from a checkpoint: fit on the training rows
+            training = self.split_rows["train"]
+            self.preprocessor = TablePreprocessor(roles.numeric, roles.categorical, hp.categories)
+            self.preprocessor.fit(frame, training)
+            self.target_encoder = TargetEncoder(task).fit(labels, training)
+        self._build_tables(frame, labels)
+
+    def _split(self, labels: pd.Series, task: str) -> dict[str, np.ndarray]:
+        hp = self.hparams
         try:
-            self.split_rows = split_rows(
+            return split_rows(
                 labels.to_numpy(), hp.val_fraction, hp.test_fraction, hp.seed,
                 stratify=task != "regression", num_folds=hp.num_folds, fold=hp.fold,
             )
         except ValueError as error:
-            raise UserError(f"cannot split the {len(frame)} usable rows of {self.source} "
+            raise UserError(f"cannot split the {len(labels)} usable rows of {self.source} "
                             f"into train, validation and test: {error}") from None
-        train_rows = self.split_rows["train"]
-        if self.preprocessor is None:
-            self.preprocessor = TablePreprocessor(
-                roles.numeric, roles.categorical, hp.categories
-            ).fit(frame, train_rows)
-        if self.labels is None:
-            self.labels = TargetEncoder(task).fit(labels, train_rows)
-        targets = torch.from_numpy(self.labels.transform(labels, self.source))
+
+    def _build_tables(self, frame: pd.DataFrame, labels: pd.Series) -> None:
+        """Each split's matrix straight from the table's columns: the frame is never copied."""
+        targets = torch.from_numpy(self.target_encoder.transform(labels, self.source))
         for split, rows in self.split_rows.items():
-            # Each split's matrix is built straight from the table's columns: no copy of the frame.
             features = torch.from_numpy(self.preprocessor.transform(frame, rows))
             self._tables[split] = TensorTable(features, targets[torch.from_numpy(rows)])
             if split != "train":
@@ -162,13 +170,13 @@ class TabularDataModule(L.LightningDataModule):
 
     def describe(self) -> list[str]:
         """What was read and how the network sees it: the lines train prints and logs."""
-        hp, pre, labels = self.hparams, self.preprocessor, self.labels
+        hp, pre, encoder = self.hparams, self.preprocessor, self.target_encoder
         sizes = {split: len(rows) for split, rows in self.split_rows.items()}
         left_out = f" ({self.rows_left_out} left out: missing values)" if self.rows_left_out else ""
         fold = f", fold {hp.fold} of {hp.num_folds} as test" if hp.num_folds else ""
-        task = f"  task: {labels.task} on {hp.target!r}"
-        if labels.task != "regression":
-            task += f", classes {', '.join(map(str, labels.classes))}"
+        task = f"  task: {encoder.task} on {hp.target!r}"
+        if encoder.task != "regression":
+            task += f", classes {', '.join(map(str, encoder.classes))}"
         categorical = [f"{col} ({len(pre.categories[col])} levels)" for col in pre.categorical]
         lines = [
             f"Data: {self.source}, {sum(sizes.values())} rows{left_out}",
@@ -200,11 +208,14 @@ class TabularDataModule(L.LightningDataModule):
 
     def state_dict(self) -> dict[str, Any]:
         """The fitted preprocessing and target encoding, as plain containers."""
-        return {"preprocessor": self.preprocessor.state_dict(), "labels": self.labels.state_dict()}
+        return {
+            "preprocessor": self.preprocessor.state_dict(),
+            "target_encoder": self.target_encoder.state_dict(),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.preprocessor = TablePreprocessor([], [])
         self.preprocessor.load_state_dict(state["preprocessor"])
-        self.labels = TargetEncoder(state["labels"]["task"])
-        self.labels.load_state_dict(state["labels"])
+        self.target_encoder = TargetEncoder(state["target_encoder"]["task"])
+        self.target_encoder.load_state_dict(state["target_encoder"])
         self._tables.clear()  # tensors made with the old state are stale
