@@ -2,6 +2,7 @@
 and predict answers raw rows in the user's own terms, every row, in order."""
 
 import json
+import warnings
 
 import pandas as pd
 import pytest
@@ -129,3 +130,31 @@ def test_predict_from_the_command_line(trained, tmp_path):
     assert "'region': 1 row ('atlantis')" in result.stderr
     predictions = pd.read_csv(tmp_path / "predictions.csv")["prediction"]
     assert set(predictions) <= {"low", "medium", "high"}
+
+
+@pytest.mark.parametrize("policy", ["drop", "error"])
+def test_predict_follows_the_missing_value_policy_of_training(tmp_path, policy):
+    table = fresh_table("binary", rows=200)
+    complete = table.dropna()
+    complete.to_csv(tmp_path / "train.csv", index=False)
+    train(compose_config("train", [
+        f"run_dir={tmp_path / 'run'}", "data=csv", f"data.path={tmp_path / 'train.csv'}",
+        f"data.target={TARGET}", f"data.missing={policy}", "trainer.max_epochs=1",
+        "trainer.enable_model_summary=false", "callbacks.progress_bar.refresh_rate=0",
+    ]))
+    rows = table.drop(columns=[TARGET]).head(20)
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    cfg = predict_config(tmp_path / "run" / "checkpoints" / "best.ckpt", tmp_path / "rows.csv",
+                         tmp_path / "out" / "predictions.csv")
+    if policy == "error":
+        with pytest.raises(UserError, match=r"input='.*rows.csv' has missing values in 'age'"):
+            predict(cfg)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnseenLevelWarning)  # a row with a gap is not scored at all
+        predict(cfg)
+    result = pd.read_csv(tmp_path / "out" / "predictions.csv")
+    gaps = rows[["age", "plan", "active"]].isna().any(axis=1).to_numpy()
+    assert gaps.any() and not gaps.all()
+    assert result["prediction"].isna().to_numpy().tolist() == gaps.tolist()
+    assert set(result.loc[~gaps, "prediction"]) <= {"yes", "no"}

@@ -49,10 +49,17 @@ def predict_rows(
         raise UserError(f"{source} lacks columns the model reads: {', '.join(map(repr, absent))} "
                         f"(it reads {', '.join(preprocessor.columns)}; the target is optional)")
     require_numbers(rows, preprocessor.numeric, "the model reads it as a number", source)
+    added_names = [PREDICTION] + [PROBABILITY.format(label) for label in encoder.classes]
+    clashes = [name for name in added_names if name in rows.columns]
+    if clashes:
+        raise UserError(f"{source} already has columns named {', '.join(map(repr, clashes))}, "
+                        "which predict adds: rename or remove them")
     policy = datamodule.hparams.missing
     if policy == "error":
         refuse_missing(missing_counts(rows, preprocessor.columns), source)
-    warn_unseen(preprocessor.unseen_levels(rows), source)
+    # Trained with data.missing=drop: a row with a gap gets no prediction rather than a guess.
+    unscored = rows[preprocessor.columns].isna().any(axis=1).to_numpy() & (policy == "drop")
+    warn_unseen(preprocessor.unseen_levels(rows, np.flatnonzero(~unscored)), source)
 
     features = torch.from_numpy(preprocessor.transform(rows))
     module.eval()
@@ -64,21 +71,16 @@ def predict_rows(
     scores = scores.squeeze(1) if scores.shape[1] == 1 else scores
     predictions, probabilities = encoder.inverse(scores.double().numpy())
 
-    added = {PREDICTION: pd.Series(predictions, index=rows.index, dtype=object)}
-    if probabilities is not None:
-        for j, label in enumerate(encoder.classes):
-            added[PROBABILITY.format(label)] = probabilities[:, j]
-    clashes = [name for name in added if name in rows.columns]
-    if clashes:
-        raise UserError(f"{source} already has columns named {', '.join(map(repr, clashes))}, "
-                        "which predict adds: rename or remove them")
+    # Labels keep their own values (text, numbers, booleans); a missing one must stay possible.
+    kind = "float64" if probabilities is None else object
+    added = {PREDICTION: pd.Series(predictions, index=rows.index, dtype=kind)}
+    for j, name in enumerate(added_names[1:]):
+        added[name] = probabilities[:, j]
     result = pd.concat([rows, pd.DataFrame(added, index=rows.index)], axis=1)
-    if policy == "drop":  # trained without imputing: rows with a missing value get no prediction
-        incomplete = rows[preprocessor.columns].isna().any(axis=1).to_numpy()
-        result.loc[incomplete, list(added)] = np.nan
-        if incomplete.any():
-            print(f"{int(incomplete.sum())} rows have missing values and no prediction "
-                  "(the model was trained with data.missing=drop)")
+    if unscored.any():
+        result.loc[unscored, added_names] = np.nan
+        print(f"{int(unscored.sum())} rows have missing values and no prediction "
+              "(the model was trained with data.missing=drop)")
     return result
 
 
