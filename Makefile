@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 DEMO_DIR := build/demo
 
-.PHONY: venv demo test clean
+.PHONY: venv demo test bench clean
 
 venv: $(READY)
 
@@ -29,6 +29,10 @@ demo: $(READY)
 # Every test: the template's own, which bake it and run each generated project's test suite.
 test: $(READY)
 	$(BIN)/python -m pytest tests
+
+# Training speed against a plain PyTorch loop (benchmarks/run.py; e.g. BENCH_ARGS="--million").
+bench: $(READY)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build

@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from conftest import TEMPLATE, files_of
 
 CHOICES = json.loads((TEMPLATE / "cookiecutter.json").read_text())

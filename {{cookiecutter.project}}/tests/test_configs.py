@@ -1,29 +1,66 @@
 """Every config composes, wrong values are refused with a clear line, and none of it needs torch."""
 
+import importlib
+import inspect
 import subprocess
 import sys
 
 import pytest
 from conftest import CONFIG_DIR, PACKAGE, compose_config, run_app
+from omegaconf import OmegaConf
 
-from {{ cookiecutter.package }}.config_checks import check_config, check_loss_fits_task
+from {{ cookiecutter.package }}.config_checks import (
+    TASK_METRICS,
+    check_class_weights,
+    check_config,
+    check_loss_fits_task,
+)
 from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.model.lr_schedulers import LIGHTNING_KEYS
 
-GROUPS = ["data", "model", "optimizer", "loss", "callbacks", "logger", "trainer"]
+GROUPS = ["data", "model", "optimizer", "scheduler", "loss", "dropout_schedule", "callbacks",
+          "logger", "trainer"]
 CHOICES = [(g, f.stem) for g in GROUPS for f in sorted((CONFIG_DIR / g).glob("*.yaml"))
            if f.stem != "default" or g == "callbacks"]
-
-
-# data=csv names no file of its own: the user gives it.
-OWN_TABLE = ["data.path=table.csv", "data.target=label"]
+# The settings a choice needs besides itself (data=csv names no file of its own: the user does).
+NEEDS = {("loss", "quantile"): ["data.task=regression"],
+         ("data", "csv"): ["data.path=table.csv", "data.target=label"]}
 
 
 @pytest.mark.parametrize(("group", "choice"), CHOICES)
 def test_every_choice_composes_and_passes_checks(group, choice, tmp_path):
-    own_table = OWN_TABLE if (group, choice) == ("data", "csv") else []
-    cfg = compose_config("train", [f"run_dir={tmp_path}", f"{group}={choice}", *own_table])
+    overrides = [f"run_dir={tmp_path}", f"{group}={choice}", *NEEDS.get((group, choice), [])]
+    cfg = compose_config("train", overrides)
     check_config(cfg)
     assert cfg[group] is not None
+
+
+def signature_of(target: str) -> set[str]:
+    module, name = target.rsplit(".", 1)
+    return set(inspect.signature(getattr(importlib.import_module(module), name)).parameters)
+
+
+@pytest.mark.parametrize("group", ["optimizer", "scheduler", "loss"])
+def test_every_setting_is_an_argument_of_the_class_it_configures(group):
+    """Each file mirrors its class: no key that the class would not take (a typo, a stale name)."""
+    for file in sorted((CONFIG_DIR / group).glob("*.yaml")):
+        settings = OmegaConf.load(file)
+        if "_target_" not in settings:  # none, or loss=auto, which picks another file
+            continue
+        keys = {k for k in settings if not k.startswith("_")} - set(LIGHTNING_KEYS)
+        assert keys <= signature_of(settings["_target_"]), file.name
+
+
+def test_sgd_has_momentum_nesterov_and_weight_decay(train_config):
+    cfg = train_config("optimizer=sgd")
+    assert {"momentum", "nesterov", "weight_decay"} <= set(cfg.optimizer)
+
+
+def test_config_checks_know_every_task_metric():
+    from {{ cookiecutter.package }}.model.metrics import task_metrics
+
+    for task, names in TASK_METRICS.items():
+        assert set(task_metrics(task, 3)) == set(names)
 
 
 def test_defaults_are_the_lecture_network(train_config):
@@ -78,16 +115,84 @@ def test_every_app_config_composes(tmp_path, config_name, overrides):
         ("model.hidden_sizes=[16,0]", "model.hidden_sizes"),
         ("model.activation=swish", "model.activation"),
         ("model.init=zeros", "model.init"),
+        ("model.compile=maybe", "model.compile"),
         ("trainer.max_epochs=0", "trainer.max_epochs"),
+        ("torch_threads=0", "torch_threads"),
         ("data.test_fraction=1.2", "data.test_fraction"),
         ("data.task=ranking", "data.task"),
-        ("data.demo_options.noise=-1", "data.demo_options.noise"),
+        ("data=moons data.demo_options.noise=-1", "data.demo_options.noise"),
+        ("optimizer=sgd optimizer.momentum=-0.5", "optimizer.momentum"),
+        ("optimizer.weight_decay=-1", "optimizer.weight_decay"),
+        ("optimizer.betas=[0.9,1.5]", "optimizer.betas"),
+        ("scheduler=step scheduler.step_size=0", "scheduler.step_size"),
+        ("scheduler=step scheduler.interval=batch", "scheduler.interval"),
+        ("scheduler=cosine scheduler.T_max=0", "scheduler.T_max"),
+        ("scheduler=reduce_on_plateau scheduler.factor=1.5", "scheduler.factor"),
+        ("scheduler=one_cycle scheduler.pct_start=1", "scheduler.pct_start"),
+        ("scheduler=warmup_cosine scheduler.warmup_fraction=1", "scheduler.warmup_fraction"),
+        ("loss=bce loss.pos_weight=0", "loss.pos_weight"),
+        ("loss=cross_entropy loss.weight=[1,-1]", "loss.weight"),
+        ("loss=cross_entropy loss.label_smoothing=1", "loss.label_smoothing"),
+        ("loss=huber loss.delta=0", "loss.delta"),
+        ("loss=quantile data.task=regression loss.quantile=1", "loss.quantile"),
+        ("dropout_schedule=linear dropout_schedule.start=1", "dropout_schedule.start"),
+        ("dropout_schedule=linear dropout_schedule.interval=batch", "dropout_schedule.interval"),
+        ("dropout_schedule=step dropout_schedule.every=0", "dropout_schedule.every"),
+        ("dropout_schedule=step dropout_schedule.factor=2", "dropout_schedule.factor"),
+        ("dropout_schedule=curriculum dropout_schedule.gamma=0", "dropout_schedule.gamma"),
+        ("dropout_schedule=early dropout_schedule.cutoff_epoch=0", "dropout_schedule.cutoff_epoch"),
+        ("dropout_schedule=early dropout_schedule.decay=cosine", "dropout_schedule.decay"),
+        ("dropout_schedule=late dropout_schedule.p=-0.1", "dropout_schedule.p"),
+        ("callbacks.early_stopping.patience=-1", "callbacks.early_stopping.patience"),
+        ("callbacks.early_stopping.min_delta=-0.1", "callbacks.early_stopping.min_delta"),
+        ("callbacks.early_stopping.monitor=val/accuracy", "callbacks.early_stopping.monitor"),
+        ("callbacks.early_stopping.monitor=val/mse", "callbacks.early_stopping.monitor"),
+        ("callbacks.early_stopping.monitor=val/auroc", "callbacks.early_stopping.mode"),
+        ("callbacks.step_checkpoint.every_n_train_steps=-1",
+         "callbacks.step_checkpoint.every_n_train_steps"),
+        ("trainer.gradient_clip_val=-1", "trainer.gradient_clip_val"),
+        ("trainer.gradient_clip_algorithm=l2", "trainer.gradient_clip_algorithm"),
     ],
 )
 def test_out_of_range_values_name_their_key(train_config, override, key):
-    data = ["data=moons"] if override.startswith("data.demo_options") else []
     with pytest.raises(UserError, match=key.replace(".", r"\.")):
-        check_config(train_config(*data, override))
+        check_config(train_config(*override.split()))
+
+
+def test_monitored_metric_and_mode_must_fit(train_config):
+    check_config(train_config("callbacks.early_stopping.monitor=val/auroc",
+                              "callbacks.early_stopping.mode=max"))
+    check_config(train_config("data.task=regression", "loss=mse",
+                              "callbacks.early_stopping.monitor=val/r2",
+                              "callbacks.early_stopping.mode=max"))
+    with pytest.raises(UserError, match="higher: use callbacks.early_stopping.mode=max"):
+        check_config(train_config("callbacks.early_stopping.monitor=val/auroc"))
+
+
+def test_nesterov_needs_momentum(train_config):
+    with pytest.raises(UserError, match="optimizer.nesterov=true needs momentum"):
+        check_config(train_config("optimizer=sgd", "optimizer.nesterov=true",
+                                  "optimizer.momentum=0"))
+
+
+def test_one_cycle_momentum_needs_an_optimizer_with_momentum(train_config):
+    check_config(train_config("scheduler=one_cycle", "optimizer=sgd"))
+    with pytest.raises(UserError, match="scheduler.cycle_momentum=false"):
+        check_config(train_config("scheduler=one_cycle", "optimizer=adagrad"))
+    check_config(train_config("scheduler=one_cycle", "optimizer=adagrad",
+                              "scheduler.cycle_momentum=false"))
+
+
+def test_class_weights_must_match_the_classes():
+    check_class_weights([1.0, 2.0], [0, 1])
+    check_class_weights(None, [0, 1])
+    with pytest.raises(UserError, match="loss.weight has 3 values but the data has 2 classes"):
+        check_class_weights([1.0, 2.0, 3.0], [0, 1])
+
+
+def test_fractions_must_leave_training_rows(train_config):
+    with pytest.raises(UserError, match="too few training rows"):
+        check_config(train_config("data.val_fraction=0.5", "data.test_fraction=0.45"))
 
 
 def test_hidden_sizes_may_be_empty(train_config):

@@ -1,4 +1,4 @@
-"""The MLP is built as configured: widths, activation, dropout and initialisation."""
+"""The MLP is built as configured (widths, activation, dropout, initialisation), and its losses."""
 
 import pytest
 import torch
@@ -6,6 +6,8 @@ from torch import nn
 
 from {{ cookiecutter.package }}.config_checks import ACTIVATIONS, INITIALISATIONS
 from {{ cookiecutter.package }}.model import mlp
+from {{ cookiecutter.package }}.model.losses import build_loss
+from {{ cookiecutter.package }}.model.quantile_loss import QuantileLoss
 
 
 def test_lecture_network_has_497_parameters():
@@ -41,3 +43,43 @@ def test_initialisation_changes_weights_and_zeroes_biases(init):
     first_default, first_chosen = default.layers[0], chosen.layers[0]
     assert not torch.equal(first_default.weight, first_chosen.weight)
     assert torch.count_nonzero(first_chosen.bias) == 0
+
+
+def test_quantile_loss_is_the_pinball_loss():
+    target = torch.tensor([1.0, 1.0])
+    prediction = torch.tensor([0.0, 3.0])  # one under by 1, one over by 2
+    assert QuantileLoss(0.9)(prediction, target).item() == pytest.approx((0.9 * 1 + 0.1 * 2) / 2)
+    assert QuantileLoss(0.5)(prediction, target).item() == pytest.approx(0.75)
+
+
+def test_quantile_loss_is_minimised_by_the_quantile():
+    target = torch.arange(101.0)
+    candidates = torch.arange(101.0)
+    losses = [QuantileLoss(0.9)(c.expand(101), target).item() for c in candidates]
+    assert candidates[losses.index(min(losses))] == 90
+
+
+def test_loss_settings_become_tensors_where_torch_wants_them():
+    bce = build_loss({"_target_": "torch.nn.BCEWithLogitsLoss", "pos_weight": 3.0})
+    assert torch.equal(bce.pos_weight, torch.tensor(3.0))
+    weighted = build_loss({"_target_": "torch.nn.CrossEntropyLoss", "weight": [1.0, 2.0],
+                           "label_smoothing": 0.1})
+    assert torch.equal(weighted.weight, torch.tensor([1.0, 2.0]))
+    assert weighted.label_smoothing == 0.1
+    assert build_loss({"_target_": "torch.nn.BCEWithLogitsLoss", "pos_weight": None}).pos_weight \
+        is None
+
+
+def test_compiled_network_keeps_the_checkpoint_parameter_names():
+    from {{ cookiecutter.package }}.model.module import TabularModule
+
+    def module(compile_network: bool) -> TabularModule:
+        return TabularModule(
+            input_size=4, task="binary", num_classes=2,
+            model={"_target_": "{{ cookiecutter.package }}.model.mlp.MLP", "hidden_sizes": [8],
+                   "compile": compile_network},
+            loss={"_target_": "torch.nn.BCEWithLogitsLoss"},
+            optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+        )
+
+    assert module(True).state_dict().keys() == module(False).state_dict().keys()

@@ -28,3 +28,24 @@ def load_checkpoint(path: str) -> dict[str, Any]:
     if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in needed):
         raise UserError(f"ckpt_path={path!r} is not a checkpoint written by this project's train")
     return checkpoint
+
+
+def resume_checkpoint(ckpt_path: str | None, checkpoint_dir: str) -> tuple[str, dict] | None:
+    """The checkpoint `train ckpt_path=...` resumes from, checked, with its contents; None for none.
+
+    `last` means this run's own `<checkpoint_dir>/last.ckpt`. When it is missing this is an error,
+    not Lightning's warning and a fresh start: a mistyped hydra.run.dir would otherwise quietly
+    train from scratch.
+    """
+    if ckpt_path is None:
+        return None
+    if ckpt_path == "last":
+        last = Path(checkpoint_dir) / "last.ckpt"
+        if not last.is_file():
+            raise UserError(
+                f"ckpt_path=last found no checkpoint to resume: {last} does not exist. Give the "
+                "directory of the run to resume, e.g. ckpt_path=last "
+                "hydra.run.dir=logs/train/runs/<run>, or a file: ckpt_path=<path>.ckpt"
+            )
+        ckpt_path = str(last)
+    return ckpt_path, load_checkpoint(ckpt_path)

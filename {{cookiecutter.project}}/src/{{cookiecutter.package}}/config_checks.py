@@ -10,6 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from .callbacks.dropout_schedules import EARLY_DECAYS, INTERVALS, SCHEDULES
 from .errors import UserError
 
 ACTIVATIONS = ("relu", "leaky_relu", "gelu", "elu", "selu", "silu", "sigmoid", "tanh")
@@ -27,7 +28,18 @@ LOSS_TASKS = {
     "torch.nn.MSELoss": ("binary", "regression"),
     "torch.nn.L1Loss": ("binary", "regression"),
     "torch.nn.HuberLoss": ("binary", "regression"),
+    "{{ cookiecutter.package }}.model.quantile_loss.QuantileLoss": ("regression",),
 }
+
+# The metrics logged per task (model/metrics.py), each as train/<name> and val/<name> besides loss.
+TASK_METRICS = {
+    "binary": ("acc", "auroc", "f1"),
+    "multiclass": ("acc", "f1"),
+    "regression": ("mse", "mae", "r2"),
+}
+HIGHER_IS_BETTER = ("acc", "auroc", "f1", "r2")
+# Settings that watch a logged metric: early stopping, the best checkpoint, reduce_on_plateau.
+MONITORS = ("callbacks.early_stopping", "callbacks.model_checkpoint", "scheduler")
 
 
 def check_loss_fits_task(loss_target: str, task: str) -> None:
@@ -39,6 +51,33 @@ def check_loss_fits_task(loss_target: str, task: str) -> None:
             f"loss={loss_target} cannot train a {task} task; "
             f"losses for {task}: {', '.join(fitting)}"
         )
+
+
+def check_class_weights(weight: list[float] | None, classes: list[Any]) -> None:
+    """Refuse class weights that do not give exactly one weight per class of the data."""
+    if weight is not None and len(weight) != len(classes):
+        raise UserError(
+            f"loss.weight has {len(weight)} values but the data has {len(classes)} classes "
+            f"({', '.join(map(str, classes))}): give one weight per class, in that order"
+        )
+
+
+def check_monitor(cfg: DictConfig, prefix: str) -> None:
+    """`<prefix>.monitor` must be a metric the task logs, and `<prefix>.mode` must fit it."""
+    monitor = OmegaConf.select(cfg, f"{prefix}.monitor", default=None)
+    if monitor is None:
+        return
+    task = OmegaConf.select(cfg, "data.task", default=None)
+    names = TASK_METRICS.get(task) or sorted({n for ns in TASK_METRICS.values() for n in ns})
+    allowed = [f"{stage}/{name}" for stage in ("val", "train") for name in ("loss", *names)]
+    if monitor not in allowed:
+        raise UserError(f"{prefix}.monitor={monitor!r} is not logged: expected one of "
+                        f"{', '.join(allowed)}")
+    mode = OmegaConf.select(cfg, f"{prefix}.mode", default=None)
+    best = "max" if monitor.split("/")[1] in HIGHER_IS_BETTER else "min"
+    if mode is not None and mode != best:
+        raise UserError(f"{prefix}.mode={mode!r} does not fit {monitor}, which is better when "
+                        f"{'higher' if best == 'max' else 'lower'}: use {prefix}.mode={best}")
 
 
 def _require(cfg: DictConfig, key: str, ok: Callable[[Any], bool], allowed: str) -> None:
@@ -87,9 +126,71 @@ def _check_held_out_rows(cfg: DictConfig) -> None:
         )
 
 
+def _is_probability(value: Any) -> bool:
+    return _is_number(value) and 0 <= value < 1
+
+
+def _is_fraction(value: Any) -> bool:
+    """Strictly between 0 and 1."""
+    return _is_number(value) and 0 < value < 1
+
+
+def _is_positive(value: Any) -> bool:
+    return _is_number(value) and value > 0
+
+
+def _is_non_negative(value: Any) -> bool:
+    return _is_number(value) and value >= 0
+
+
+# Ranges of optimizer, scheduler, loss, dropout-schedule and callback settings: key, test, allowed.
+RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("optimizer.momentum", _is_non_negative, "a number >= 0"),
+    ("optimizer.weight_decay", _is_non_negative, "a number >= 0"),
+    ("optimizer.betas", lambda v: len(v) == 2 and all(map(_is_probability, v)),
+     "two numbers in [0, 1), e.g. [0.9,0.999]"),
+    ("scheduler.interval", lambda v: v in INTERVALS, f"one of {', '.join(INTERVALS)}"),
+    ("scheduler.step_size", lambda v: _is_count(v, 1), "a whole number >= 1"),
+    ("scheduler.gamma", _is_positive, "a number > 0"),
+    ("scheduler.T_max", lambda v: _is_count(v, 1), "a whole number >= 1, or null: the run"),
+    ("scheduler.total_steps", lambda v: _is_count(v, 1), "a whole number >= 1, or null: the run"),
+    ("scheduler.factor", _is_fraction, "a number in (0, 1)"),
+    ("scheduler.patience", lambda v: _is_count(v, 0), "a whole number >= 0"),
+    ("scheduler.max_lr", _is_positive, "a number > 0"),
+    ("scheduler.pct_start", _is_fraction, "a number in (0, 1)"),
+    ("scheduler.warmup_fraction", _is_probability, "a number in [0, 1)"),
+    ("scheduler.start_factor", lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
+    ("scheduler.eta_min", _is_non_negative, "a number >= 0"),
+    ("loss.pos_weight", _is_positive, "a number > 0 (negatives / positives balances the classes)"),
+    ("loss.weight", lambda v: all(map(_is_non_negative, v)) and any(v),
+     "a list of class weights >= 0, not all 0, e.g. [1.0,3.0]"),
+    ("loss.label_smoothing", _is_probability, "a number in [0, 1)"),
+    ("loss.delta", _is_positive, "a number > 0"),
+    ("loss.quantile", _is_fraction, "a number in (0, 1)"),
+    ("dropout_schedule.schedule", lambda v: v in SCHEDULES, f"one of {', '.join(SCHEDULES)}"),
+    ("dropout_schedule.interval", lambda v: v in INTERVALS, f"one of {', '.join(INTERVALS)}"),
+    ("dropout_schedule.p", _is_probability, "a number in [0, 1)"),
+    ("dropout_schedule.start", _is_probability, "a number in [0, 1)"),
+    ("dropout_schedule.end", _is_probability, "a number in [0, 1)"),
+    ("dropout_schedule.factor", lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]"),
+    ("dropout_schedule.every", lambda v: _is_count(v, 1), "a whole number >= 1"),
+    ("dropout_schedule.gamma", _is_positive, "a number > 0"),
+    ("dropout_schedule.cutoff_epoch", lambda v: _is_count(v, 1), "a whole number >= 1"),
+    ("dropout_schedule.decay", lambda v: v in EARLY_DECAYS, f"one of {', '.join(EARLY_DECAYS)}"),
+    ("callbacks.early_stopping.patience", lambda v: _is_count(v, 0), "a whole number >= 0"),
+    ("callbacks.early_stopping.min_delta", _is_non_negative, "a number >= 0"),
+    ("callbacks.step_checkpoint.every_n_train_steps", lambda v: _is_count(v, 0),
+     "a whole number >= 0 (0: only the checkpoint after each epoch)"),
+    ("trainer.gradient_clip_val", _is_non_negative, "a number >= 0, or null for no clipping"),
+    ("trainer.gradient_clip_algorithm", lambda v: v in ("norm", "value"), "norm or value"),
+)
+
+
 def check_config(cfg: DictConfig) -> None:
     """Raise UserError naming the first setting that is out of range or does not fit the others."""
     _require(cfg, "seed", lambda v: _is_count(v, 0), "a whole number >= 0")
+    _require(cfg, "torch_threads", lambda v: _is_count(v, 1), "a whole number >= 1, or null")
+    _require(cfg, "model.compile", lambda v: isinstance(v, bool), "true or false")
     _require(cfg, "model.hidden_sizes", lambda v: all(_is_count(s, 1) for s in v),
              "a list of layer widths >= 1, e.g. [16] or [64,32]; [] means no hidden layer")
     _require(cfg, "model.activation", lambda v: v in ACTIVATIONS,
@@ -111,7 +212,25 @@ def check_config(cfg: DictConfig) -> None:
     _check_held_out_rows(cfg)
     _require(cfg, "trainer.max_epochs", lambda v: _is_count(v, 1), "a whole number >= 1")
     _require(cfg, "repeats", lambda v: _is_count(v, 1), "a whole number >= 1")
+    for key, ok, allowed in RANGES:
+        _require(cfg, key, ok, allowed)
+    _check_choices_fit_together(cfg)
+    for prefix in MONITORS:
+        check_monitor(cfg, prefix)
+
+
+def _check_choices_fit_together(cfg: DictConfig) -> None:
     task = OmegaConf.select(cfg, "data.task", default=None)
     loss_target = OmegaConf.select(cfg, "loss._target_", default=None)
     if task and loss_target:
         check_loss_fits_task(loss_target, task)
+    optimizer = OmegaConf.select(cfg, "optimizer", default=None) or {}
+    if optimizer.get("nesterov") and not optimizer.get("momentum"):
+        raise UserError("optimizer.nesterov=true needs momentum: set optimizer.momentum > 0, "
+                        "e.g. optimizer.momentum=0.9")
+    cycles_momentum = OmegaConf.select(cfg, "scheduler.cycle_momentum", default=False)
+    if cycles_momentum and "momentum" not in optimizer and "betas" not in optimizer:
+        raise UserError(
+            f"scheduler.cycle_momentum=true needs an optimizer with momentum or betas (sgd, adam, "
+            f"adamw, rmsprop), not {optimizer.get('_target_')}: set scheduler.cycle_momentum=false"
+        )

@@ -33,11 +33,12 @@ def data_settings(checkpoint: dict, cfg: DictConfig, overrides: list[str]) -> di
 
 def evaluate(cfg: DictConfig, overrides: list[str]) -> dict[str, float]:
     """Rebuild the model and data from the checkpoint, test it, return the test metrics."""
-    from .build import build_datamodule, build_trainer
+    from .build import build_datamodule, build_trainer, set_torch_threads
     from .checkpoints import load_checkpoint
     from .model.module import TabularModule
     from .run_outputs import print_metrics, write_metrics
 
+    set_torch_threads(cfg.torch_threads)
     checkpoint = load_checkpoint(cfg.ckpt_path)
     datamodule = build_datamodule(data_settings(checkpoint, cfg, overrides))
     datamodule.load_state_dict(checkpoint[type(datamodule).__qualname__])

@@ -7,15 +7,19 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
-GROUPS = ("model", "optimizer", "loss", "trainer")
+GROUPS = ("model", "optimizer", "scheduler", "loss", "dropout_schedule", "trainer")
 
 
 def flat_hparams(cfg: DictConfig) -> dict[str, Any]:
-    """E.g. `optimizer: Adam`, `optimizer.lr: 0.001`, `model.hidden_sizes: "[16]"`."""
+    """E.g. `optimizer: Adam`, `optimizer.lr: 0.001`, `model.hidden_sizes: "[16]"`,
+    `scheduler: none`."""
     plain = OmegaConf.to_container(cfg, resolve=True)
     flat: dict[str, Any] = {"seed": plain["seed"]}
     for group in GROUPS:
-        for key, value in plain[group].items():
+        settings = plain.get(group) or {}
+        if not settings:  # an empty choice: scheduler=none, dropout_schedule=none
+            flat[group] = "none"
+        for key, value in settings.items():
             if key == "_target_":
                 flat[group] = str(value).rsplit(".", 1)[-1]
             elif not key.startswith("_"):

@@ -1,10 +1,12 @@
-"""What a finished run leaves for its user: metrics.json, and how to view its curves."""
+"""What a run tells its user: the data it read, where it resumed, why training ended, metrics.json,
+the cross-validation summary, and how to view its curves."""
 
 import json
 import logging
 import statistics
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from lightning.pytorch.utilities import rank_zero_only
 
@@ -35,6 +37,40 @@ def print_metrics(metrics: Mapping[str, float], metrics_file: Path) -> None:
 def print_tensorboard_command(run_dir: str) -> None:
     print("View the curves (localhost only; add `--bind_all` only if you mean to share them):")
     print(f"  tensorboard --logdir {Path(run_dir).resolve()} --host 127.0.0.1")
+
+
+def print_resume(ckpt_path: str, checkpoint: Mapping) -> None:
+    print(f"Resuming from {ckpt_path}: saved in epoch {checkpoint['epoch']} at step "
+          f"{checkpoint['global_step']}")
+
+
+def stop_reason(trainer: Any, diverged: Exception | None) -> str:
+    """One line: why training ended, at which epoch and step (counted from 0, as in the progress bar
+    and TensorBoard)."""
+    step = trainer.global_step
+    if diverged is not None:
+        return (f"Training stopped: {diverged}. Nothing was saved after it: the checkpoints keep "
+                "the last good state.")
+    stopper = trainer.early_stopping_callback
+    reason = stopper.stopping_reason.name if stopper is not None else "NOT_STOPPED"
+    if reason == "PATIENCE_EXHAUSTED":
+        return (f"Early stopping at epoch {stopper.stopped_epoch} (step {step}): {stopper.monitor} "
+                f"did not improve by more than {abs(stopper.min_delta):g} for "
+                f"{_epochs(stopper.patience)}; best {float(stopper.best_score):.4f}.")
+    if reason == "NON_FINITE_METRIC":
+        value = float(trainer.callback_metrics[stopper.monitor])
+        return (f"Early stopping at epoch {stopper.stopped_epoch} (step {step}): {stopper.monitor} "
+                f"is {value}, not a finite number.")
+    if reason != "NOT_STOPPED":
+        return f"Early stopping at epoch {stopper.stopped_epoch} (step {step}): " + (
+            stopper.stopping_reason_message or reason)
+    if trainer.max_epochs is not None and trainer.current_epoch >= trainer.max_epochs:
+        return f"Trained all {_epochs(trainer.max_epochs)} (max_epochs), ending at step {step}."
+    return f"Training ended in epoch {trainer.current_epoch} at step {step}."
+
+
+def _epochs(count: int) -> str:
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
 
 
 def write_cross_validation(

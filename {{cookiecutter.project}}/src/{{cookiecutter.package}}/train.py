@@ -7,14 +7,20 @@ at once.
 """
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from .config_checks import check_config
-from .errors import exit_on_user_error
+from .errors import UserError, exit_on_user_error
+
+
+def checkpoint_dir(cfg: DictConfig) -> str:
+    """Where this run's last.ckpt lives, so that `ckpt_path=last` can find it."""
+    configured = OmegaConf.select(cfg, "callbacks.last_checkpoint.dirpath", default=None)
+    return configured or f"{cfg.run_dir}/checkpoints"
 
 
 def train(cfg: DictConfig, print_data: bool = True, print_results: bool = True) -> dict[str, float]:
-    """Fit, then test the best checkpoint; write metrics.json; return the test metrics.
+    """Fit (or resume), say why training ended, test the best checkpoint; return its metrics.
 
     cross_validate calls this once per fold and prints its own summary instead.
     """
@@ -27,10 +33,22 @@ def train(cfg: DictConfig, print_data: bool = True, print_results: bool = True) 
         build_module,
         build_trainer,
         loss_for_task,
+        set_torch_threads,
     )
+    from .callbacks.non_finite_loss import NonFiniteLossError
+    from .checkpoints import resume_checkpoint
     from .hparams import flat_hparams, log_hparams
-    from .run_outputs import print_metrics, print_tensorboard_command, report_data, write_metrics
+    from .run_outputs import (
+        print_metrics,
+        print_resume,
+        print_tensorboard_command,
+        report_data,
+        stop_reason,
+        write_metrics,
+    )
 
+    resume = resume_checkpoint(cfg.ckpt_path, checkpoint_dir(cfg))
+    set_torch_threads(cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # the input width and the task come from the data
@@ -38,12 +56,29 @@ def train(cfg: DictConfig, print_data: bool = True, print_results: bool = True) 
         report_data(datamodule.describe())
     cfg.loss = loss_for_task(cfg.loss, datamodule.task)  # recorded as the loss actually used
     module = build_module(cfg, datamodule)
-    trainer = build_trainer(cfg.trainer, build_callbacks(cfg.callbacks), build_loggers(cfg.logger))
-    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+    callbacks = build_callbacks(cfg.callbacks, cfg.dropout_schedule)
+    trainer = build_trainer(cfg.trainer, callbacks, build_loggers(cfg.logger))
+    ckpt_path = None
+    if resume is not None:
+        ckpt_path, contents = resume
+        if trainer.is_global_zero:
+            print_resume(ckpt_path, contents)
 
+    diverged = None
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    except NonFiniteLossError as error:
+        diverged = error
     checkpoint = trainer.checkpoint_callback
-    best = "best" if checkpoint is not None and checkpoint.best_model_path else None
-    metrics = trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False)[0]
+    best = checkpoint.best_model_path if checkpoint is not None else ""
+    if diverged is not None and not best:
+        raise UserError(f"{diverged}, before any checkpoint was saved: lower optimizer.lr or clip "
+                        "the gradients, e.g. trainer.gradient_clip_val=1.0")
+    if trainer.is_global_zero and print_results:
+        print(stop_reason(trainer, diverged))
+
+    metrics = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False,
+                           weights_only=True)[0]
     if trainer.is_global_zero:
         metrics_file = write_metrics(cfg.run_dir, metrics)
         log_hparams(trainer.loggers, flat_hparams(cfg), sorted(metrics))

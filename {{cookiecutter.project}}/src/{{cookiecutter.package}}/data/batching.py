@@ -2,12 +2,14 @@
 
 A per-row Dataset makes the DataLoader call `__getitem__` and collate once per row, which costs more
 than the forward pass of a small MLP. `TensorTable` answers a whole batch of row indices at once
-(`__getitems__`), so the standard DataLoader and its BatchSampler stay in charge of shuffling, and
-Lightning can still shard the rows across processes under DDP.
+(`__getitems__`), and `EpochBatchSampler` (sampling.py) hands it those indices as one tensor, shared
+out over DDP processes without repeating rows.
 """
 
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+from .sampling import EpochBatchSampler
 
 
 class TensorTable(Dataset):
@@ -23,8 +25,8 @@ class TensorTable(Dataset):
     def __getitem__(self, row: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.features[row], self.targets[row]
 
-    def __getitems__(self, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        index = torch.as_tensor(rows)
+    def __getitems__(self, rows: torch.Tensor | list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.as_tensor(rows, device=self.features.device)
         return self.features[index], self.targets[index]
 
 
@@ -33,6 +35,16 @@ def keep_batch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, 
     return batch
 
 
-def batch_loader(table: TensorTable, batch_size: int, shuffle: bool) -> DataLoader:
+def batch_loader(
+    table: TensorTable,
+    batch_size: int,
+    shuffle: bool,
+    seed: int = 0,
+    rank: int = 0,
+    world_size: int = 1,
+    epoch: int = 0,
+) -> DataLoader:
     """A DataLoader whose every batch is a single gather from the table's tensors."""
-    return DataLoader(table, batch_size=batch_size, shuffle=shuffle, collate_fn=keep_batch)
+    sampler = EpochBatchSampler(len(table), batch_size, shuffle, seed, rank, world_size)
+    sampler.set_epoch(epoch)
+    return DataLoader(table, batch_sampler=sampler, collate_fn=keep_batch)

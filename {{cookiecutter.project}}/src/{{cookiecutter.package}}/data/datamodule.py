@@ -193,9 +193,15 @@ class TabularDataModule(L.LightningDataModule):
         return lines
 
     def _loader(self, split: str, batch_size: int, shuffle: bool) -> DataLoader:
+        """Each DDP process gets its own share of the rows (one process: all of them); a resumed
+        run continues the sequence of shuffles from its epoch."""
         if not self._tables:  # restoring a checkpoint's state clears them
             self.setup()
-        return batch_loader(self._tables[split], batch_size, shuffle)
+        table, trainer = self._tables[split], self.trainer
+        if trainer is None:  # used on its own, outside a Trainer
+            return batch_loader(table, batch_size, shuffle, self.hparams.seed)
+        return batch_loader(table, batch_size, shuffle, self.hparams.seed,
+                            trainer.global_rank, trainer.world_size, trainer.current_epoch)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", self.hparams.batch_size, shuffle=True)

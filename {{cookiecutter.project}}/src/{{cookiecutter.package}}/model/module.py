@@ -1,7 +1,8 @@
 """The LightningModule: the MLP, its loss, its optimizer and its metrics, and nothing else.
 
-Every argument is a plain value or a plain dict (the Hydra config of the network, loss and
-optimizer, with its `_target_`), so the saved hyperparameters load with `weights_only=True`.
+Every argument is a plain value or a plain dict (the Hydra config of the network, loss, optimizer
+and learning-rate scheduler, with its `_target_`), so the saved hyperparameters load with
+`weights_only=True`.
 """
 
 from typing import Any
@@ -10,7 +11,10 @@ import lightning as L
 import torch
 from hydra.utils import instantiate
 from torch import nn
+from torchmetrics import MeanMetric
 
+from .losses import build_loss
+from .lr_schedulers import lr_scheduler_config
 from .metrics import task_metrics
 
 
@@ -23,18 +27,26 @@ class TabularModule(L.LightningModule):
         model: dict[str, Any],
         loss: dict[str, Any],
         optimizer: dict[str, Any],
+        scheduler: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(logger=False)
-        self.loss_fn = instantiate(loss)
+        self.loss_fn = build_loss(loss)
         # A binary task has one logit, unless the loss is cross-entropy, which wants one per class.
         softmax_head = isinstance(self.loss_fn, nn.CrossEntropyLoss)
         output_size = 1 if task == "regression" or not softmax_head else num_classes
-        self.net = instantiate(model, input_size=input_size, output_size=output_size)
+        network = dict(model)
+        compile_network = network.pop("compile", False)
+        self.net = instantiate(network, input_size=input_size, output_size=output_size)
+        if compile_network:
+            # In place: checkpoints keep the plain network's parameter names either way.
+            self.net.compile()
         metrics = task_metrics(task, num_classes)
         self.train_metrics = metrics.clone(prefix="train/")
         self.val_metrics = metrics.clone(prefix="val/")
         self.test_metrics = metrics.clone(prefix="test/")
+        # The mean loss per sample over the epoch, however the last batch is cut.
+        self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Raw network outputs (logits for classification)."""
@@ -60,27 +72,46 @@ class TabularModule(L.LightningModule):
         # mse, l1, huber: the regression value, or the predicted probability of a binary label.
         return self.loss_fn(scores, targets.float())
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], metrics, stage: str) -> torch.Tensor:
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         features, targets = batch
         outputs = self(features)
         scores = self.predict_scores(outputs)
         loss = self._loss(outputs, scores, targets)
-        # Metrics accumulate per step and are computed once per epoch, when Lightning logs them.
-        metrics.update(scores.detach(), targets)
-        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
-                 batch_size=len(targets))
-        self.log_dict(metrics, on_step=False, on_epoch=True)
+        # Only accumulate here: calling `self.log` every step costs more than a small MLP's step.
+        getattr(self, f"{stage}_metrics").update(scores.detach(), targets)
+        getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(targets))
         return loss
 
+    def _log_epoch(self, stage: str) -> None:
+        """Log the epoch's loss and metrics once, as plain numbers, and start afresh."""
+        metrics, mean_loss = getattr(self, f"{stage}_metrics"), getattr(self, f"{stage}_loss")
+        self.log(f"{stage}/loss", mean_loss.compute(), prog_bar=True)
+        self.log_dict(metrics.compute())
+        metrics.reset()
+        mean_loss.reset()
+
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        return self._step(batch, self.train_metrics, "train")
+        return self._step(batch, "train")
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, self.val_metrics, "val")
+        self._step(batch, "val")
 
     def test_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, self.test_metrics, "test")
+        self._step(batch, "test")
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer | dict[str, Any]:
         # The optimizer config is `_partial_`: Hydra returns the class with its settings bound.
-        return instantiate(self.hparams.optimizer)(params=self.parameters())
+        optimizer = instantiate(self.hparams.optimizer)(params=self.parameters())
+        if not self.hparams.scheduler:
+            return optimizer
+        scheduler = lr_scheduler_config(self.hparams.scheduler, optimizer, self.trainer)
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}

@@ -1,0 +1,69 @@
+"""(b) The floor: a minimal hand-written PyTorch loop on the same data, split, model and optimizer.
+
+    python plain_loop.py TABLE EPOCHS BATCH_SIZE
+
+Reads the CSV, splits it like the project (scikit-learn, stratified, same fractions and seed),
+standardises with training statistics, then trains 29-128-64-1 with Adam and runs a validation pass
+per epoch. Prints the seconds since process launch (BENCH_T0) at the first step and at each
+epoch's end, as the project's EpochTimer callback does.
+"""
+
+import sys
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from launch_clock import since_launch
+from synthetic import TARGET
+
+THREADS = 1
+
+
+def main(table: str, epochs: int, batch_size: int) -> None:
+    # The project's default (torch_threads: 1), so that the comparison is of the loops alone.
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(0)
+    frame = pd.read_csv(table)
+    x = frame.drop(columns=TARGET).to_numpy(np.float32)
+    y = frame[TARGET].to_numpy(np.float32)
+    index = np.arange(len(frame))
+    rest, _test = train_test_split(index, test_size=0.2, random_state=42, stratify=y)
+    train, val = train_test_split(rest, test_size=0.15 / 0.8, random_state=42, stratify=y[rest])
+    mean, std = x[train].mean(0), x[train].std(0)
+    features = torch.from_numpy((x - mean) / std)
+    targets = torch.from_numpy(y)
+    x_train, y_train = features[train], targets[train]
+    x_val, y_val = features[val], targets[val]
+
+    model = nn.Sequential(nn.Linear(x.shape[1], 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
+                          nn.Linear(64, 1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.BCEWithLogitsLoss()
+    first_step = None
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(len(x_train))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            loss = loss_fn(model(x_train[rows]).squeeze(-1), y_train[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if first_step is None:
+                first_step = since_launch()
+                print(f"first_step_s={first_step:.3f}", flush=True)
+        model.eval()
+        with torch.no_grad():
+            val_loss = sum(
+                loss_fn(model(x_val[s : s + 4096]).squeeze(-1), y_val[s : s + 4096]).item()
+                * len(y_val[s : s + 4096])
+                for s in range(0, len(y_val), 4096)
+            ) / len(y_val)
+        print(f"epoch_end_s={since_launch():.4f} val_loss={val_loss:.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
