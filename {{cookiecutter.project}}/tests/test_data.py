@@ -74,14 +74,14 @@ def test_unstratified_folds_depend_on_the_seed():
 def test_standardisation_is_fitted_on_training_rows_only(heart):
     train = load_demo("heart").iloc[heart.split_rows["train"]]
     assert heart.preprocessor.means[0] == pytest.approx(train["age"].mean())
-    features = heart._tables["train"].features
+    features = heart.table("train").features
     numeric = features[:, : len(heart.preprocessor.numeric)]
     assert torch.allclose(numeric.mean(0), torch.zeros(6), atol=1e-5)
     assert torch.allclose(numeric.std(0, unbiased=False), torch.ones(6), atol=1e-4)
 
 
 def test_training_batches_cover_every_row_once_per_epoch(heart):
-    table = heart._tables["train"]
+    table = heart.table("train")
     batches = list(heart.train_dataloader())
     assert all(len(x) == len(y) <= heart.hparams.batch_size for x, y in batches)
     seen = torch.cat([x for x, _ in batches])
@@ -139,7 +139,7 @@ def test_unseen_categories_in_the_test_split_are_counted_in_a_warning(tmp_path):
         datamodule.setup()
     messages = " ".join(str(warning.message) for warning in caught)
     assert re.search(r"the test split .* 'colour': \d+ rows? \('green'\)", messages)
-    test_rows = datamodule._tables["test"].features
+    test_rows = datamodule.table("test").features
     assert (test_rows[:, 1:].sum(1) == 0).sum() > 0  # green rows: all zeros
 
 

@@ -192,12 +192,16 @@ class TabularDataModule(L.LightningDataModule):
         lines.append(f"  input width: {self.input_size}")
         return lines
 
+    def table(self, split: str) -> TensorTable:
+        """The split ("train", "val" or "test") as tensors; reads the table first if needed."""
+        if not self._tables:  # not set up yet, or cleared by restoring a checkpoint's state
+            self.setup()
+        return self._tables[split]
+
     def _loader(self, split: str, batch_size: int, shuffle: bool) -> DataLoader:
         """Each DDP process gets its own share of the rows (one process: all of them); a resumed
         run continues the sequence of shuffles from its epoch."""
-        if not self._tables:  # restoring a checkpoint's state clears them
-            self.setup()
-        table, trainer = self._tables[split], self.trainer
+        table, trainer = self.table(split), self.trainer
         if trainer is None:  # used on its own, outside a Trainer
             return batch_loader(table, batch_size, shuffle, self.hparams.seed)
         return batch_loader(table, batch_size, shuffle, self.hparams.seed,
