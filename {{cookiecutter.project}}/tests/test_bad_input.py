@@ -45,6 +45,12 @@ BAD_INPUTS = [
                 "data.target=label", "loss=bce"],
      r"loss=torch.nn.BCEWithLogitsLoss cannot train a multiclass task; losses for multiclass: "
      r"torch.nn.CrossEntropyLoss"),
+    ("monitor that the inferred task does not log",
+     lambda d: [f"data.path={table(d / 't.csv', x=GOOD['x'], y=[v * 1.5 for v in GOOD['x']])}",
+                "data.target=y", "callbacks.early_stopping.monitor=val/auroc",
+                "callbacks.early_stopping.mode=max"],
+     r"callbacks.early_stopping.monitor='val/auroc' is not logged: expected one of val/loss, "
+     r"val/mse"),
 ]
 
 

@@ -80,6 +80,12 @@ def check_monitor(cfg: DictConfig, prefix: str) -> None:
                         f"{'higher' if best == 'max' else 'lower'}: use {prefix}.mode={best}")
 
 
+def check_monitors(cfg: DictConfig) -> None:
+    """Every monitored metric must be logged; train checks again once the task is inferred."""
+    for prefix in MONITORS:
+        check_monitor(cfg, prefix)
+
+
 def _require(cfg: DictConfig, key: str, ok: Callable[[Any], bool], allowed: str) -> None:
     value = OmegaConf.select(cfg, key, default=None)
     if value is None:
@@ -215,8 +221,7 @@ def check_config(cfg: DictConfig) -> None:
     for key, ok, allowed in RANGES:
         _require(cfg, key, ok, allowed)
     _check_choices_fit_together(cfg)
-    for prefix in MONITORS:
-        check_monitor(cfg, prefix)
+    check_monitors(cfg)
 
 
 def _check_choices_fit_together(cfg: DictConfig) -> None:

@@ -9,7 +9,7 @@ at once.
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from .config_checks import check_config
+from .config_checks import check_config, check_monitors
 from .errors import UserError, exit_on_user_error
 
 
@@ -54,7 +54,10 @@ def train(cfg: DictConfig, print_data: bool = True, print_results: bool = True) 
     datamodule.setup("fit")  # the input width and the task come from the data
     if print_data:
         report_data(datamodule.describe())
-    cfg.loss = loss_for_task(cfg.loss, datamodule.task)  # recorded as the loss actually used
+    # Recorded as used: the inferred task and the loss it picks (loss=auto), checked as if given.
+    cfg.data.task = datamodule.task
+    cfg.loss = loss_for_task(cfg.loss, datamodule.task)
+    check_monitors(cfg)
     module = build_module(cfg, datamodule)
     callbacks = build_callbacks(cfg.callbacks, cfg.dropout_schedule)
     trainer = build_trainer(cfg.trainer, callbacks, build_loggers(cfg.logger))
