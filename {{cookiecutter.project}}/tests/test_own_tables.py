@@ -130,6 +130,7 @@ def test_predict_from_the_command_line(trained, tmp_path):
     assert "'region': 1 row ('atlantis')" in result.stderr
     predictions = pd.read_csv(tmp_path / "predictions.csv")["prediction"]
     assert set(predictions) <= {"low", "medium", "high"}
+    assert (tmp_path / "run" / ".hydra" / "config.yaml").is_file()  # recorded once accepted
 
 
 @pytest.mark.parametrize("policy", ["drop", "error"])

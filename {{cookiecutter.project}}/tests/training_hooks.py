@@ -5,6 +5,9 @@
 The tests put this folder on the run's PYTHONPATH (pytest already has it on sys.path).
 """
 
+import errno
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -54,3 +57,45 @@ class BreakWeightsBeforeValidation(L.Callback):
         if trainer.current_epoch == self.epoch and not trainer.sanity_checking:
             with torch.no_grad():
                 next(pl_module.parameters()).fill_(float("nan"))
+
+
+class KillDuringSave(L.Callback):
+    """SIGKILL the run in the middle of writing `filename` for the `nth` time: the partial file is
+    on disk, half written, the target not yet replaced. Wraps the run's AtomicCheckpointIO.write."""
+
+    def __init__(self, filename: str, nth: int) -> None:
+        self.filename = filename
+        self.nth = nth
+        self.count = 0
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        checkpoint_io = trainer.strategy.checkpoint_io
+        write = checkpoint_io.write
+
+        def write_then_die(checkpoint: dict, partial: Path) -> None:
+            write(checkpoint, partial)
+            if partial.name.startswith(f".{self.filename}."):
+                self.count += 1
+                if self.count == self.nth:
+                    os.truncate(partial, partial.stat().st_size // 2)
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+        checkpoint_io.write = write_then_die
+
+
+class FullDiskAtSave(L.Callback):
+    """Every checkpoint write fails as on a full disk, after a first chunk reached the file."""
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        def write_until_full(checkpoint: dict, partial: Path) -> None:
+            partial.write_bytes(b"PK" + bytes(4096))
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(partial))
+
+        trainer.strategy.checkpoint_io.write = write_until_full
+
+
+class RaiseBug(L.Callback):
+    """A bug of ours: a plain RuntimeError as training starts, which must keep its traceback."""
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        raise RuntimeError("a bug, not the user's mistake")

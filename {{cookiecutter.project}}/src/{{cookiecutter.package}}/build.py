@@ -13,6 +13,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
+from .checkpoint_io import AtomicCheckpointIO
 from .config_checks import check_class_weights, check_loss_fits_task
 from .data.datamodule import TabularDataModule
 from .errors import UserError
@@ -96,4 +97,6 @@ def build_loggers(loggers: DictConfig) -> list[Logger]:
 
 
 def build_trainer(trainer: DictConfig, callbacks: list, loggers: list) -> L.Trainer:
-    return instantiate(trainer, callbacks=callbacks, logger=loggers)
+    """The Trainer, writing checkpoints atomically and loading them only with weights_only=True."""
+    return instantiate(trainer, callbacks=callbacks, logger=loggers,
+                       plugins=[AtomicCheckpointIO()])

@@ -1,5 +1,6 @@
 """Open a checkpoint safely: tensors and plain data only, never code."""
 
+import warnings
 from pathlib import Path
 from pickle import UnpicklingError
 from typing import Any
@@ -16,11 +17,17 @@ def load_checkpoint(path: str) -> dict[str, Any]:
         raise UserError(f"ckpt_path={path!r} is not a file: give the path of a .ckpt file, "
                         "e.g. logs/train/runs/<run>/checkpoints/best.ckpt")
     try:
-        checkpoint = torch.load(file, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's note on the pickle protocol, before it refuses
+            warnings.filterwarnings("ignore", "Detected pickle protocol")
+            checkpoint = torch.load(file, map_location="cpu", weights_only=True)
     except UnpicklingError as error:
+        reason = _refusal_reason(error)
+        if "GLOBAL" not in reason:  # not a pickle torch wrote, e.g. text or a truncated file
+            raise UserError(f"ckpt_path={path!r} is not a readable checkpoint: {reason}") from None
         raise UserError(
-            f"ckpt_path={path!r} was refused: it holds more than tensors and plain data, "
-            f"and loading it could run code ({str(error).splitlines()[0]})"
+            f"ckpt_path={path!r} was refused: it holds more than tensors and plain data, and "
+            f"loading it could run code ({reason}). Use a checkpoint written by this project's "
+            "train"
         ) from None
     except (RuntimeError, EOFError, OSError) as error:
         raise UserError(f"ckpt_path={path!r} is not a readable checkpoint: {error}") from None
@@ -28,6 +35,15 @@ def load_checkpoint(path: str) -> dict[str, Any]:
     if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in needed):
         raise UserError(f"ckpt_path={path!r} is not a checkpoint written by this project's train")
     return checkpoint
+
+
+def _refusal_reason(error: UnpicklingError) -> str:
+    """torch's own reason, e.g. `Trying to load unsupported GLOBAL posix.system ...`, without its
+    general advice (whose first line suggests loading with weights_only=False)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    advice = ("Check the documentation", "Please file an issue")
+    specific = [line for line in lines[1:] if not line.startswith(advice)]
+    return (specific or lines or ["unpickling failed"])[0].rstrip(".")
 
 
 def resume_checkpoint(ckpt_path: str | None, checkpoint_dir: str) -> tuple[str, dict] | None:

@@ -35,6 +35,7 @@ def fold_config(cfg: DictConfig, repeat: int, fold: int) -> DictConfig:
 
 def cross_validate(cfg: DictConfig) -> dict[str, dict[str, float]]:
     """Train every fold of every repeat; write and print the summary; return it."""
+    from .run_config import save_run_config
     from .run_outputs import (
         print_cross_validation,
         print_tensorboard_command,
@@ -52,6 +53,8 @@ def cross_validate(cfg: DictConfig) -> dict[str, dict[str, float]]:
             for fold in range(folds):
                 run = fold_config(cfg, repeat, fold)
                 metrics = train(run, print_data=not results, print_results=False)
+                if not results:  # the first fold accepted the settings and the data
+                    save_run_config(cfg, cfg.run_dir)
                 results.append(metrics)
                 shown = "  ".join(f"{name} {value:.4f}" for name, value in metrics.items())
                 print(f"repeat {repeat + 1}/{repeats} fold {fold + 1}/{folds}: {shown}")

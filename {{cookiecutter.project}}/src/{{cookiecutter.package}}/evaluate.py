@@ -36,6 +36,7 @@ def evaluate(cfg: DictConfig, overrides: list[str]) -> dict[str, float]:
     from .build import build_datamodule, build_trainer, set_torch_threads
     from .checkpoints import load_checkpoint
     from .model.module import TabularModule
+    from .run_config import save_run_config
     from .run_outputs import print_metrics, write_metrics
 
     set_torch_threads(cfg.torch_threads)
@@ -45,6 +46,8 @@ def evaluate(cfg: DictConfig, overrides: list[str]) -> dict[str, float]:
     module = TabularModule(**checkpoint["hyper_parameters"])
     module.load_state_dict(checkpoint["state_dict"])
     trainer = build_trainer(cfg.trainer, callbacks=[], loggers=[])
+    if trainer.is_global_zero:
+        save_run_config(cfg, cfg.run_dir)
     metrics = trainer.test(module, datamodule=datamodule, verbose=False)[0]
     if trainer.is_global_zero:
         print_metrics(metrics, write_metrics(cfg.run_dir, metrics))

@@ -90,6 +90,7 @@ def predict(cfg: DictConfig) -> Path:
     from .data.datamodule import TabularDataModule
     from .data.tables import read_table, write_table
     from .model.module import TabularModule
+    from .run_config import save_run_config
 
     output = Path(cfg.output).expanduser()
     if output.exists() and not cfg.overwrite:
@@ -102,6 +103,7 @@ def predict(cfg: DictConfig) -> Path:
     module.load_state_dict(checkpoint["state_dict"])
     rows = read_table(cfg.input, key="input")
     result = predict_rows(module, datamodule, rows, source=f"input={cfg.input!r}")
+    save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record
     written = write_table(result, str(output))
     print(f"Wrote {len(result)} predictions to {written}")
     return written

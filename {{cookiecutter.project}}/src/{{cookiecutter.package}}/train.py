@@ -19,6 +19,13 @@ def checkpoint_dir(cfg: DictConfig) -> str:
     return configured or f"{cfg.run_dir}/checkpoints"
 
 
+def checkpoint_dirs(cfg: DictConfig) -> dict[str, str]:
+    """`callbacks.<name>.dirpath` -> the folder, for every checkpoint callback of the run."""
+    return {f"callbacks.{name}.dirpath": str(callback.dirpath)
+            for name, callback in (cfg.callbacks or {}).items()
+            if callback is not None and callback.get("dirpath")}
+
+
 def train(cfg: DictConfig, print_data: bool = True, print_results: bool = True) -> dict[str, float]:
     """Fit (or resume), say why training ended, test the best checkpoint; return its metrics.
 
@@ -36,8 +43,11 @@ def train(cfg: DictConfig, print_data: bool = True, print_results: bool = True) 
         set_torch_threads,
     )
     from .callbacks.non_finite_loss import NonFiniteLossError
+    from .checkpoint_io import remove_partial_files
     from .checkpoints import resume_checkpoint
     from .hparams import flat_hparams, log_hparams
+    from .output_dirs import unwritable_reason
+    from .run_config import save_run_config
     from .run_outputs import (
         print_metrics,
         print_resume,
@@ -48,6 +58,13 @@ def train(cfg: DictConfig, print_data: bool = True, print_results: bool = True) 
     )
 
     resume = resume_checkpoint(cfg.ckpt_path, checkpoint_dir(cfg))
+    for key, folder in checkpoint_dirs(cfg).items():
+        reason = unwritable_reason(folder)
+        if reason is not None:
+            raise UserError(f"cannot write checkpoints to {folder} ({key}, by default "
+                            f"<hydra.run.dir>/checkpoints, here hydra.run.dir={cfg.run_dir}): "
+                            f"{reason}")
+        remove_partial_files(folder)  # what a run killed mid-save left behind
     set_torch_threads(cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg.data)
@@ -61,6 +78,8 @@ def train(cfg: DictConfig, print_data: bool = True, print_results: bool = True) 
     module = build_module(cfg, datamodule)
     callbacks = build_callbacks(cfg.callbacks, cfg.dropout_schedule)
     trainer = build_trainer(cfg.trainer, callbacks, build_loggers(cfg.logger))
+    if trainer.is_global_zero:
+        save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record
     ckpt_path = None
     if resume is not None:
         ckpt_path, contents = resume
