@@ -15,7 +15,7 @@ TabularDataModule = import_module(f"{PACKAGE}.data.datamodule").TabularDataModul
 
 class PerRowDataModule(TabularDataModule):
     def _loader(self, split: str, batch_size: int, shuffle: bool) -> DataLoader:
-        table = self._table(split)
+        table = self.table(split)
         dataset = TensorDataset(table.features, table.targets)
         return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
 

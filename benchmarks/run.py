@@ -49,6 +49,8 @@ def project_command(table: Path, epochs: int, run_dir: Path, extra: list[str]) -
         f"data.path={table}", f"data.target={TARGET}", "data.task=binary",
         f"data.numeric=[{columns}]", "data.categorical=[]", "data.categories=null",
         f"data.batch_size={BATCH_SIZE}", "model.hidden_sizes=[128,64]",
+        # The plain loop's network and optimizer: no dropout, Adam(lr=1e-3) without weight decay.
+        "model.dropout=0.0", "optimizer.lr=0.001", "optimizer.weight_decay=0.0",
         f"trainer.max_epochs={epochs}", f"hydra.run.dir={run_dir}",
         "+callbacks.epoch_timer={_target_: epoch_timer.EpochTimer}", *extra,
     ]

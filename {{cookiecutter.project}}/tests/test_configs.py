@@ -22,8 +22,9 @@ GROUPS = ["data", "model", "optimizer", "scheduler", "loss", "dropout_schedule",
           "logger", "trainer"]
 CHOICES = [(g, f.stem) for g in GROUPS for f in sorted((CONFIG_DIR / g).glob("*.yaml"))
            if f.stem != "default" or g == "callbacks"]
-# The settings a choice needs besides itself.
-NEEDS = {("loss", "quantile"): ["data.task=regression"]}
+# The settings a choice needs besides itself (data=csv names no file of its own: the user does).
+NEEDS = {("loss", "quantile"): ["data.task=regression"],
+         ("data", "csv"): ["data.path=table.csv", "data.target=label"]}
 
 
 @pytest.mark.parametrize(("group", "choice"), CHOICES)
@@ -44,7 +45,7 @@ def test_every_setting_is_an_argument_of_the_class_it_configures(group):
     """Each file mirrors its class: no key that the class would not take (a typo, a stale name)."""
     for file in sorted((CONFIG_DIR / group).glob("*.yaml")):
         settings = OmegaConf.load(file)
-        if not settings:
+        if "_target_" not in settings:  # none, or loss=auto, which picks another file
             continue
         keys = {k for k in settings if not k.startswith("_")} - set(LIGHTNING_KEYS)
         assert keys <= signature_of(settings["_target_"]), file.name
@@ -66,15 +67,42 @@ def test_defaults_are_the_lecture_network(train_config):
     cfg = train_config()
     assert cfg.model.hidden_sizes == [16]
     assert cfg.model.activation == "relu"
-    assert cfg.loss._target_ == "torch.nn.BCEWithLogitsLoss"
     assert cfg.optimizer._target_ == "torch.optim.Adam"
     assert set(cfg.callbacks) >= {"model_checkpoint", "early_stopping", "learning_rate_monitor"}
 
 
-def test_evaluate_config_composes(tmp_path):
-    cfg = compose_config("evaluate", [f"run_dir={tmp_path}", "ckpt_path=x.ckpt"])
+@pytest.mark.parametrize(
+    ("task", "loss"),
+    [("binary", "torch.nn.BCEWithLogitsLoss"), ("multiclass", "torch.nn.CrossEntropyLoss"),
+     ("regression", "torch.nn.MSELoss")],
+)
+def test_the_default_loss_follows_the_task(train_config, task, loss):
+    from {{ cookiecutter.package }}.build import loss_for_task
+
+    cfg = train_config()
+    assert "by_task" in cfg.loss  # loss=auto: decided once the data (and its task) is known
+    assert loss_for_task(cfg.loss, task)._target_ == loss
+    chosen = train_config("loss=huber").loss
+    assert loss_for_task(chosen, task) is chosen  # a loss chosen by name is kept as it is
+
+
+def test_a_loss_that_does_not_fit_the_given_task_is_refused_before_training(train_config):
+    with pytest.raises(UserError, match="BCEWithLogitsLoss cannot train a multiclass task"):
+        check_config(train_config("data=wine", "loss=bce"))
+
+
+@pytest.mark.parametrize(
+    ("config_name", "overrides"),
+    [
+        ("evaluate", ["ckpt_path=x.ckpt"]),
+        ("predict", ["ckpt_path=x.ckpt", "input=rows.csv"]),
+        ("cross_validate", ["repeats=5"]),
+    ],
+)
+def test_every_app_config_composes(tmp_path, config_name, overrides):
+    cfg = compose_config(config_name, [f"run_dir={tmp_path}", *overrides])
     check_config(cfg)
-    assert cfg.ckpt_path == "x.ckpt"
+    assert cfg.task_name == config_name
 
 
 @pytest.mark.parametrize(
@@ -92,6 +120,7 @@ def test_evaluate_config_composes(tmp_path):
         ("torch_threads=0", "torch_threads"),
         ("data.test_fraction=1.2", "data.test_fraction"),
         ("data.task=ranking", "data.task"),
+        ("data=moons data.demo_options.noise=-1", "data.demo_options.noise"),
         ("optimizer=sgd optimizer.momentum=-0.5", "optimizer.momentum"),
         ("optimizer.weight_decay=-1", "optimizer.weight_decay"),
         ("optimizer.betas=[0.9,1.5]", "optimizer.betas"),
@@ -101,7 +130,7 @@ def test_evaluate_config_composes(tmp_path):
         ("scheduler=reduce_on_plateau scheduler.factor=1.5", "scheduler.factor"),
         ("scheduler=one_cycle scheduler.pct_start=1", "scheduler.pct_start"),
         ("scheduler=warmup_cosine scheduler.warmup_fraction=1", "scheduler.warmup_fraction"),
-        ("loss.pos_weight=0", "loss.pos_weight"),
+        ("loss=bce loss.pos_weight=0", "loss.pos_weight"),
         ("loss=cross_entropy loss.weight=[1,-1]", "loss.weight"),
         ("loss=cross_entropy loss.label_smoothing=1", "loss.label_smoothing"),
         ("loss=huber loss.delta=0", "loss.delta"),

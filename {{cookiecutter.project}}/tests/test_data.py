@@ -1,12 +1,17 @@
 """The heart table becomes 29 standardised / one-hot inputs, split and batched correctly."""
 
+import re
+
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from {{ cookiecutter.package }}.data.batching import TensorTable, batch_loader
-from {{ cookiecutter.package }}.data.datamodule import TabularDataModule
+from {{ cookiecutter.package }}.data.datamodule import TabularDataModule, UnseenLevelWarning
+from {{ cookiecutter.package }}.data.demos import load_demo
 from {{ cookiecutter.package }}.data.preprocessing import TablePreprocessor
+from {{ cookiecutter.package }}.data.splits import split_rows
 from {{ cookiecutter.package }}.errors import UserError
 
 
@@ -28,34 +33,55 @@ def test_heart_has_29_inputs(heart):
 
 
 def test_split_is_stratified_and_covers_every_row_once(heart):
-    frames = heart._frames
-    assert sum(len(f) for f in frames.values()) == 303
-    assert len(frames["test"]) == round(303 * 0.2)
-    rows = pd.concat(frames.values()).index
-    assert rows.is_unique
-    for frame in frames.values():
-        assert frame["target"].mean() == pytest.approx(83 / 303, abs=0.04)
+    rows = heart.split_rows
+    assert sorted(np.concatenate(list(rows.values())).tolist()) == list(range(303))
+    assert len(rows["test"]) == round(303 * 0.2)
+    labels = load_demo("heart")["target"].to_numpy()
+    for split in rows.values():
+        assert labels[split].mean() == pytest.approx(83 / 303, abs=0.04)
 
 
+@pytest.mark.filterwarnings("ignore::{{ cookiecutter.package }}.data.datamodule.UnseenLevelWarning")
 def test_split_depends_on_the_seed():
-    first = TabularDataModule(seed=1)
-    second = TabularDataModule(seed=2)
+    first = TabularDataModule(demo="heart", seed=1)
+    second = TabularDataModule(demo="heart", seed=2)
     first.setup()
     second.setup()
-    assert not first._frames["test"].index.equals(second._frames["test"].index)
+    assert not np.array_equal(first.split_rows["test"], second.split_rows["test"])
+
+
+def test_folds_test_every_row_exactly_once():
+    labels = np.array(["a"] * 60 + ["b"] * 30)
+    tested = []
+    for fold in range(3):
+        rows = split_rows(labels, 0.2, 0.5, seed=0, stratify=True, num_folds=3, fold=fold)
+        assert len(rows["test"]) == 30
+        assert (labels[rows["test"]] == "b").sum() == 10  # stratified: a third of each class
+        assert len(rows["val"]) == 18  # val_fraction of all rows, from the other folds
+        assert not set(rows["test"]) & (set(rows["train"]) | set(rows["val"]))
+        tested += rows["test"].tolist()
+    assert sorted(tested) == list(range(90))
+
+
+def test_unstratified_folds_depend_on_the_seed():
+    values = np.linspace(0, 1, 50)
+    first = split_rows(values, 0.2, 0.2, seed=0, stratify=False, num_folds=5, fold=0)
+    second = split_rows(values, 0.2, 0.2, seed=1, stratify=False, num_folds=5, fold=0)
+    assert len(first["test"]) == 10
+    assert set(first["test"]) != set(second["test"])
 
 
 def test_standardisation_is_fitted_on_training_rows_only(heart):
-    train = heart._frames["train"]
+    train = load_demo("heart").iloc[heart.split_rows["train"]]
     assert heart.preprocessor.means[0] == pytest.approx(train["age"].mean())
-    features = heart._table("train").features
+    features = heart.table("train").features
     numeric = features[:, : len(heart.preprocessor.numeric)]
     assert torch.allclose(numeric.mean(0), torch.zeros(6), atol=1e-5)
     assert torch.allclose(numeric.std(0, unbiased=False), torch.ones(6), atol=1e-4)
 
 
 def test_training_batches_cover_every_row_once_per_epoch(heart):
-    table = heart._table("train")
+    table = heart.table("train")
     batches = list(heart.train_dataloader())
     assert all(len(x) == len(y) <= heart.hparams.batch_size for x, y in batches)
     seen = torch.cat([x for x, _ in batches])
@@ -80,6 +106,51 @@ def test_preprocessor_state_is_plain_and_round_trips():
     new_rows = pd.DataFrame({"x": [2.0], "colour": ["green"]})
     assert restored.transform(new_rows).tolist() == [[0.0, 0.0, 0.0]]  # unseen level: all zeros
     assert restored.feature_names == ["x", "colour=blue", "colour=red"]
+    assert restored.unseen_levels(new_rows) == {"colour": {"green": 1}}
+
+
+def test_missing_values_are_imputed_from_training_rows():
+    frame = pd.DataFrame({"x": [1.0, None, 3.0, 10.0], "colour": ["red", None, "blue", "red"]})
+    fitted = TablePreprocessor(["x"], ["colour"]).fit(frame, rows=np.array([0, 1, 2]))
+    assert fitted.medians == [2.0]  # row 3 (x=10) is not a training row
+    assert fitted.categories == {"colour": ["blue", "missing", "red"]}
+    features = fitted.transform(frame, rows=np.array([1]))
+    assert features[0, 0] == pytest.approx(0.0)  # the median is the training mean here
+    assert features[0, 1:].tolist() == [0.0, 1.0, 0.0]
+
+
+def test_levels_are_the_same_whether_read_as_numbers_or_text():
+    fitted = TablePreprocessor([], ["code", "flag"]).fit(
+        pd.DataFrame({"code": [1.0, 2.0, None], "flag": [True, False, True]})
+    )
+    assert fitted.categories == {"code": ["1", "2", "missing"], "flag": ["False", "True"]}
+    as_text = pd.DataFrame({"code": ["2", "1"], "flag": ["True", "False"]})
+    assert fitted.transform(as_text).tolist() == [[0, 1, 0, 0, 1], [1, 0, 0, 1, 0]]
+
+
+def test_unseen_categories_in_the_test_split_are_counted_in_a_warning(tmp_path):
+    path = tmp_path / "table.csv"
+    frame = pd.DataFrame({"x": np.arange(60.0), "y": ["a", "b"] * 30,
+                          "colour": ["red", "blue", "green"] * 20})
+    frame.to_csv(path, index=False)
+    datamodule = TabularDataModule(path=str(path), target="y", categorical=["colour"],
+                                   categories={"colour": ["red", "blue"]})
+    with pytest.warns(UnseenLevelWarning) as caught:
+        datamodule.setup()
+    messages = " ".join(str(warning.message) for warning in caught)
+    assert re.search(r"the test split .* 'colour': \d+ rows? \('green'\)", messages)
+    test_rows = datamodule.table("test").features
+    assert (test_rows[:, 1:].sum(1) == 0).sum() > 0  # green rows: all zeros
+
+
+def test_datamodule_state_is_plain_data(heart):
+    state = heart.state_dict()
+    assert state["target_encoder"] == {"task": "binary", "classes": [0, 1], "mean": 0.0,
+                                       "scale": 1.0}
+    restored = TabularDataModule(demo="heart")
+    restored.load_state_dict(state)
+    assert restored.input_size == 29
+    assert restored.preprocessor.state_dict() == heart.preprocessor.state_dict()
 
 
 def test_missing_column_is_a_user_error(tmp_path):
@@ -88,8 +159,3 @@ def test_missing_column_is_a_user_error(tmp_path):
     datamodule = TabularDataModule(path=str(path), target="label", numeric=["a"])
     with pytest.raises(UserError, match="data.target.*label"):
         datamodule.setup()
-
-
-def test_missing_file_is_a_user_error(tmp_path):
-    with pytest.raises(UserError, match="does not exist"):
-        TabularDataModule(path=str(tmp_path / "nope.csv")).setup()

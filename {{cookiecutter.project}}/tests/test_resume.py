@@ -50,8 +50,9 @@ def start_and_kill_after_epoch(args: list[str], epoch: int, workdir: Path) -> No
 
 def test_sigkilled_run_resumes_with_ckpt_path_last(tmp_path):
     run_dir = tmp_path / "run"
-    args = ["trainer.max_epochs=4", "model.dropout=0.5", "dropout_schedule=linear",
-            "scheduler=step", "scheduler.step_size=1", "scheduler.gamma=0.5",
+    args = ["trainer.max_epochs=4", "optimizer.lr=0.001", "model.dropout=0.5",
+            "dropout_schedule=linear", "scheduler=step", "scheduler.step_size=1",
+            "scheduler.gamma=0.5",
             "callbacks.progress_bar.refresh_rate=0", "trainer.enable_model_summary=false",
             f"hydra.run.dir={run_dir}"]
     start_and_kill_after_epoch(args, epoch=2, workdir=tmp_path)

@@ -73,7 +73,7 @@ def test_gradient_clipping_trains(train_config):
 
 
 def test_weighted_losses_train(train_config):
-    smoke_test(train_config, "loss.pos_weight=2.5")
+    smoke_test(train_config, "loss=bce", "loss.pos_weight=2.5")
     smoke_test(train_config, "loss=cross_entropy", "loss.weight=[1.0,2.0]",
                "loss.label_smoothing=0.1")
 
@@ -217,14 +217,23 @@ def test_evaluate_refuses_a_missing_checkpoint(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_console_script_is_installed(tmp_path):
+@pytest.mark.parametrize(
+    ("app", "shown"),
+    [
+        ("train", "optimizer: adadelta, adagrad, adam, adamw, rmsprop, sgd"),
+        ("evaluate", "ckpt_path: ???"),
+        ("predict", "input: ???"),
+        ("cross-validate", "repeats: 1"),
+    ],
+)
+def test_console_scripts_are_installed(tmp_path, app, shown):
     # Console scripts sit beside the interpreter, whether or not the environment is activated.
     search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    script = shutil.which("{{ cookiecutter.project }}-train", path=search)
+    script = shutil.which(f"{{ cookiecutter.project }}-{app}", path=search)
     assert script is not None
     result = subprocess.run([script, "--help"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0
-    assert "optimizer: adadelta, adagrad, adam, adamw, rmsprop, sgd" in result.stdout
+    assert shown in result.stdout
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ is converted to plain containers first, so checkpoints load with torch's safe `w
 """
 
 import warnings
+from importlib.resources import files
 from typing import Any
 
 import lightning as L
@@ -15,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from .checkpoint_io import AtomicCheckpointIO
 from .config_checks import check_class_weights, check_loss_fits_task
 from .data.datamodule import TabularDataModule
+from .errors import UserError
 from .model.module import TabularModule
 
 # The tables live in memory as tensors, so worker processes would only add start-up time.
@@ -44,6 +46,20 @@ def set_torch_threads(count: int | None) -> None:
         import torch
 
         torch.set_num_threads(count)
+
+
+def loss_for_task(loss: DictConfig, task: str) -> DictConfig:
+    """`loss=auto` becomes the config file its `by_task` names for this task; any other is kept.
+
+    Resolved after the data is read, because the task may be inferred from the target.
+    """
+    if "by_task" not in loss:
+        return loss
+    name = loss.by_task.get(task)
+    file = files(__package__) / "configs" / "loss" / f"{name}.yaml"
+    if name is None or not file.is_file():
+        raise UserError(f"loss.by_task.{task}={name!r} names no file of configs/loss/")
+    return OmegaConf.create(file.read_text())
 
 
 def build_datamodule(data: DictConfig | dict[str, Any]) -> TabularDataModule:

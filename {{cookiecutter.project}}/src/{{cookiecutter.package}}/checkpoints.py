@@ -31,7 +31,7 @@ def load_checkpoint(path: str) -> dict[str, Any]:
         ) from None
     except (RuntimeError, EOFError, OSError) as error:
         raise UserError(f"ckpt_path={path!r} is not a readable checkpoint: {error}") from None
-    needed = ("state_dict", "hyper_parameters", "datamodule_hyper_parameters")
+    needed = ("state_dict", "hyper_parameters", "datamodule_hyper_parameters", "TabularDataModule")
     if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in needed):
         raise UserError(f"ckpt_path={path!r} is not a checkpoint written by this project's train")
     return checkpoint

@@ -19,6 +19,7 @@ INITIALISATIONS = (
     "default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal"
 )
 TASKS = ("binary", "multiclass", "regression")
+MISSING_POLICIES = ("impute", "error", "drop")
 
 # Which tasks each loss can train. Regression-style losses on a binary task compare the predicted
 # probability with the 0/1 label (the Brier score for mse).
@@ -80,6 +81,12 @@ def check_monitor(cfg: DictConfig, prefix: str) -> None:
                         f"{'higher' if best == 'max' else 'lower'}: use {prefix}.mode={best}")
 
 
+def check_monitors(cfg: DictConfig) -> None:
+    """Every monitored metric must be logged; train checks again once the task is inferred."""
+    for prefix in MONITORS:
+        check_monitor(cfg, prefix)
+
+
 def _require(cfg: DictConfig, key: str, ok: Callable[[Any], bool], allowed: str) -> None:
     value = OmegaConf.select(cfg, key, default=None)
     if value is None:
@@ -99,6 +106,31 @@ def _is_number(value: Any) -> bool:
 
 def _is_count(value: Any, least: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _check_table_is_named(cfg: DictConfig) -> None:
+    """data=csv leaves the file and the target column to the user: say how to give them."""
+    data = cfg.get("data")
+    for name in ("path", "target"):
+        if data is not None and OmegaConf.is_missing(data, name):
+            raise UserError(f"data.{name} is required: data=csv data.path=FILE data.target=COLUMN")
+
+
+def _check_held_out_rows(cfg: DictConfig) -> None:
+    """Folds, validation and test rows must leave most rows for training."""
+    folds = OmegaConf.select(cfg, "data.num_folds", default=None)
+    _require(cfg, "data.num_folds", lambda v: _is_count(v, 2), "null, or a whole number >= 2")
+    if folds is not None:
+        _require(cfg, "data.fold", lambda v: _is_count(v, 0) and v < folds,
+                 f"a whole number from 0 to data.num_folds - 1 = {folds - 1}")
+    test_key = "1/data.num_folds" if folds else "data.test_fraction"
+    test = 1 / folds if folds else OmegaConf.select(cfg, "data.test_fraction", default=0) or 0
+    held_out = (OmegaConf.select(cfg, "data.val_fraction", default=0) or 0) + test
+    if held_out >= 0.9:
+        raise UserError(
+            f"data.val_fraction + {test_key} = {held_out:g} leaves too few training rows: "
+            "keep the sum below 0.9"
+        )
 
 
 def _is_probability(value: Any) -> bool:
@@ -181,21 +213,21 @@ def check_config(cfg: DictConfig) -> None:
     _require(cfg, "optimizer.lr", lambda v: _is_number(v) and v > 0, "a number > 0")
     _require(cfg, "data.batch_size", lambda v: _is_count(v, 1), "a whole number >= 1")
     _require(cfg, "data.task", lambda v: v in TASKS, f"one of {', '.join(TASKS)}")
+    _require(cfg, "data.missing", lambda v: v in MISSING_POLICIES,
+             f"one of {', '.join(MISSING_POLICIES)}")
     for key in ("data.val_fraction", "data.test_fraction"):
         _require(cfg, key, lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)")
-    held_out = sum(OmegaConf.select(cfg, k, default=0) or 0
-                   for k in ("data.val_fraction", "data.test_fraction"))
-    if held_out >= 0.9:
-        raise UserError(
-            f"data.val_fraction + data.test_fraction = {held_out:g} leaves too few training rows: "
-            "keep the sum below 0.9"
-        )
+    _require(cfg, "data.demo_options.rows", lambda v: _is_count(v, 10), "a whole number >= 10")
+    for key in ("data.demo_options.noise", "data.demo_options.turns"):
+        _require(cfg, key, lambda v: _is_number(v) and v >= 0, "a number >= 0")
+    _check_table_is_named(cfg)
+    _check_held_out_rows(cfg)
     _require(cfg, "trainer.max_epochs", lambda v: _is_count(v, 1), "a whole number >= 1")
+    _require(cfg, "repeats", lambda v: _is_count(v, 1), "a whole number >= 1")
     for key, ok, allowed in RANGES:
         _require(cfg, key, ok, allowed)
     _check_choices_fit_together(cfg)
-    for prefix in MONITORS:
-        check_monitor(cfg, prefix)
+    check_monitors(cfg)
 
 
 def _check_choices_fit_together(cfg: DictConfig) -> None:

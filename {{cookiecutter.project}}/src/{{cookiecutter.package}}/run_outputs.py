@@ -1,10 +1,23 @@
-"""What a run tells its user: where it resumed, why training ended, metrics.json, and how to view
-its curves."""
+"""What a run tells its user: the data it read, where it resumed, why training ended, metrics.json,
+the cross-validation summary, and how to view its curves."""
 
 import json
+import logging
+import statistics
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from lightning.pytorch.utilities import rank_zero_only
+
+log = logging.getLogger(__name__)
+
+
+@rank_zero_only
+def report_data(lines: list[str]) -> None:
+    """Print what the data module read and inferred, and keep it in the run's log file."""
+    print("\n".join(lines))
+    log.info("\n".join(lines))
 
 
 def write_metrics(run_dir: str, metrics: Mapping[str, float]) -> Path:
@@ -58,3 +71,28 @@ def stop_reason(trainer: Any, diverged: Exception | None) -> str:
 
 def _epochs(count: int) -> str:
     return f"{count} epoch" if count == 1 else f"{count} epochs"
+
+
+def write_cross_validation(
+    run_dir: str, results: list[Mapping[str, float]], num_folds: int, repeats: int
+) -> tuple[Path, dict[str, dict[str, float]]]:
+    """`<run_dir>/cross_validation.json`: per test metric, the mean, the standard deviation over
+    all folds of all repeats (n - 1 in the denominator) and every fold's value, in run order."""
+    summary = {}
+    for name in results[0]:
+        values = [float(metrics[name]) for metrics in results]
+        spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        summary[name] = {"mean": statistics.fmean(values), "std": spread, "values": values}
+    path = Path(run_dir) / "cross_validation.json"
+    report = {"num_folds": num_folds, "repeats": repeats, "runs": len(results), "metrics": summary}
+    path.write_text(json.dumps(report, indent=2))
+    return path, summary
+
+
+def print_cross_validation(summary: Mapping[str, Mapping[str, float]], summary_file: Path) -> None:
+    runs = len(next(iter(summary.values()))["values"])
+    print(f"\nCross-validated test metrics ({runs} runs):")
+    print(f"  {'metric':<12} {'mean':>8} {'std':>8}")
+    for name, stats in summary.items():
+        print(f"  {name:<12} {stats['mean']:>8.4f} {stats['std']:>8.4f}")
+    print(f"Saved {summary_file}")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from .config_checks import check_config
+from .config_checks import check_config, check_monitors
 from .errors import UserError, exit_on_user_error
 
 if TYPE_CHECKING:
@@ -32,10 +32,16 @@ def checkpoint_dirs(cfg: DictConfig) -> dict[str, str]:
             if callback is not None and callback.get("dirpath")}
 
 
-def train(cfg: DictConfig, callbacks: Sequence["Callback"] = ()) -> dict[str, float]:
+def train(
+    cfg: DictConfig,
+    callbacks: Sequence["Callback"] = (),
+    print_data: bool = True,
+    print_results: bool = True,
+) -> dict[str, float]:
     """Fit (or resume), say why training ended, test the best checkpoint; return its metrics.
 
     `callbacks`: Lightning callbacks besides the configured ones, e.g. tune's pruning of a trial.
+    cross_validate calls this once per fold and prints its own summary instead.
     """
     import lightning as L
 
@@ -45,6 +51,7 @@ def train(cfg: DictConfig, callbacks: Sequence["Callback"] = ()) -> dict[str, fl
         build_loggers,
         build_module,
         build_trainer,
+        loss_for_task,
         set_torch_threads,
     )
     from .callbacks.non_finite_loss import NonFiniteLossError
@@ -57,6 +64,7 @@ def train(cfg: DictConfig, callbacks: Sequence["Callback"] = ()) -> dict[str, fl
         print_metrics,
         print_resume,
         print_tensorboard_command,
+        report_data,
         stop_reason,
         write_metrics,
     )
@@ -72,7 +80,13 @@ def train(cfg: DictConfig, callbacks: Sequence["Callback"] = ()) -> dict[str, fl
     set_torch_threads(cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg.data)
-    datamodule.setup("fit")  # the network's input width comes from the fitted preprocessing
+    datamodule.setup("fit")  # the input width and the task come from the data
+    if print_data:
+        report_data(datamodule.describe())
+    # Recorded as used: the inferred task and the loss it picks (loss=auto), checked as if given.
+    cfg.data.task = datamodule.task
+    cfg.loss = loss_for_task(cfg.loss, datamodule.task)
+    check_monitors(cfg)
     module = build_module(cfg, datamodule)
     configured = build_callbacks(cfg.callbacks, cfg.dropout_schedule)
     trainer = build_trainer(cfg.trainer, [*configured, *callbacks], build_loggers(cfg.logger))
@@ -94,7 +108,7 @@ def train(cfg: DictConfig, callbacks: Sequence["Callback"] = ()) -> dict[str, fl
     if diverged is not None and not best:
         raise UserError(f"{diverged}, before any checkpoint was saved: lower optimizer.lr or clip "
                         "the gradients, e.g. trainer.gradient_clip_val=1.0")
-    if trainer.is_global_zero:
+    if trainer.is_global_zero and print_results:
         print(stop_reason(trainer, diverged))
 
     metrics = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False,
@@ -102,8 +116,9 @@ def train(cfg: DictConfig, callbacks: Sequence["Callback"] = ()) -> dict[str, fl
     if trainer.is_global_zero:
         metrics_file = write_metrics(cfg.run_dir, metrics)
         log_hparams(trainer.loggers, flat_hparams(cfg), metric_names(metrics))
-        print_metrics(metrics, metrics_file)
-        print_tensorboard_command(cfg.run_dir)
+        if print_results:
+            print_metrics(metrics, metrics_file)
+            print_tensorboard_command(cfg.run_dir)
     return metrics
 
 

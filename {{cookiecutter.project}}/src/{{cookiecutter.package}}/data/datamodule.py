@@ -1,52 +1,98 @@
 """The LightningDataModule: one table, split, preprocessed from its training rows, as tensors."""
 
+import warnings
 from typing import Any
 
 import lightning as L
+import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
 from ..errors import UserError
 from .batching import TensorTable, batch_loader
+from .demos import load_demo
+from .missing import usable_rows
 from .preprocessing import TablePreprocessor
+from .roles import Roles, assign_roles, require_columns, require_numbers
 from .splits import split_rows
 from .tables import read_table
+from .targets import TargetEncoder, infer_task
 
 # Evaluation batches do not change any result, so they are large: fewer steps, same numbers.
 EVAL_BATCH_SIZE = 4096
 
 
+class UnseenLevelWarning(UserWarning):
+    """Rows whose category was never seen in training: they are encoded as all zeros."""
+
+
+def warn_unseen(unseen: dict[str, dict[str, int]], where: str) -> None:
+    """One warning per call, counting the rows of each column whose level training never saw."""
+    if unseen:
+        parts = []
+        for col, levels in unseen.items():
+            rows = sum(levels.values())
+            shown = ", ".join(map(repr, list(levels)[:5])) + (", ..." if len(levels) > 5 else "")
+            parts.append(f"{col!r}: {rows} row{'s' if rows != 1 else ''} ({shown})")
+        warnings.warn(
+            f"{where} has categories unseen in training, encoded as all zeros: {'; '.join(parts)}",
+            UnseenLevelWarning,
+            stacklevel=2,
+        )
+
+
 class TabularDataModule(L.LightningDataModule):
     """Reads the table once, splits it from the seed, fits the preprocessing on training rows only.
 
-    The fitted preprocessing and the label names are this module's checkpoint state, so evaluating a
-    checkpoint transforms new rows exactly as training did.
+    The table is `path` (CSV or Parquet) or, when `path` is null, the demo table named `demo`.
+    Roles and the task are inferred unless given (see roles.py and targets.py). The fitted
+    preprocessing and target encoding are this module's checkpoint state, so evaluating or
+    predicting with a checkpoint transforms new rows exactly as training did.
     """
 
     def __init__(
         self,
         path: str | None = None,
+        demo: str | None = None,
+        demo_options: dict[str, Any] | None = None,
         target: str = "target",
-        task: str = "binary",
+        task: str | None = None,
         numeric: list[str] | None = None,
         categorical: list[str] | None = None,
+        drop: list[str] | None = None,
         categories: dict[str, list[Any]] | None = None,
+        missing: str = "impute",
         batch_size: int = 32,
         val_fraction: float = 0.15,
         test_fraction: float = 0.2,
+        num_folds: int | None = None,
+        fold: int = 0,
         seed: int = 42,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(logger=False)
-        self.preprocessor = TablePreprocessor(numeric or [], categorical or [], categories)
-        self.classes: list[Any] = []
-        self._frames: dict[str, pd.DataFrame] | None = None
+        self.preprocessor: TablePreprocessor | None = None
+        self.target_encoder: TargetEncoder | None = None
+        self.dropped: dict[str, str] = {}
+        self.rows_left_out = 0
+        self.split_rows: dict[str, np.ndarray] = {}
         self._tables: dict[str, TensorTable] = {}
 
     @property
+    def source(self) -> str:
+        """How error messages and the summary name the table."""
+        if self.hparams.path:
+            return f"data.path={self.hparams.path!r}"
+        return f"the {self.hparams.demo} demo table"
+
+    @property
     def task(self) -> str:
-        return self.hparams.task
+        return self.target_encoder.task if self.target_encoder else self.hparams.task
+
+    @property
+    def classes(self) -> list[Any]:
+        return self.target_encoder.classes
 
     @property
     def input_size(self) -> int:
@@ -56,59 +102,109 @@ class TabularDataModule(L.LightningDataModule):
     def num_classes(self) -> int | None:
         return len(self.classes) if self.task != "regression" else None
 
+    def read(self) -> pd.DataFrame:
+        if self.hparams.path:
+            return read_table(self.hparams.path)
+        if self.hparams.demo:
+            return load_demo(self.hparams.demo, self.hparams.demo_options)
+        raise UserError("data.path is not set: data=csv data.path=FILE data.target=COLUMN, "
+                        "or choose a demo table, e.g. data=heart")
+
     def setup(self, stage: str | None = None) -> None:
-        if self._frames is not None:
+        if self._tables:
             return
-        frame = read_table(self.hparams.path)
-        self._check_columns(frame)
-        classification = self.task != "regression"
-        self._frames = split_rows(
-            frame,
-            self.hparams.target,
-            self.hparams.val_fraction,
-            self.hparams.test_fraction,
-            self.hparams.seed,
-            stratify=classification,
+        hp = self.hparams
+        frame = self.read()
+        roles = self._roles(frame)
+        frame, self.rows_left_out = usable_rows(
+            frame, [*roles.numeric, *roles.categorical], hp.target, hp.missing, self.source
         )
-        if not self.preprocessor.is_fitted:
-            self.preprocessor.fit(self._frames["train"])
-        if classification and not self.classes:
-            self.classes = sorted(frame[self.hparams.target].unique().tolist())
+        labels = frame[hp.target]
+        if self.target_encoder:
+            task = self.target_encoder.task
+        else:
+            task = infer_task(labels, hp.task, self.source)
+        self.split_rows = self._split(labels, task)
+        if self.preprocessor is None:  # not restored from a checkpoint: fit on the training rows
+            training = self.split_rows["train"]
+            self.preprocessor = TablePreprocessor(roles.numeric, roles.categorical, hp.categories)
+            self.preprocessor.fit(frame, training)
+            self.target_encoder = TargetEncoder(task).fit(labels, training)
+        self._build_tables(frame, labels)
 
-    def _check_columns(self, frame: pd.DataFrame) -> None:
-        source = self.hparams.path or "the embedded heart table"
-        wanted = {"data.target": [self.hparams.target], "data.numeric": self.preprocessor.numeric,
-                  "data.categorical": self.preprocessor.categorical}
-        for key, columns in wanted.items():
-            missing = [c for c in columns if c not in frame.columns]
-            if missing:
-                raise UserError(
-                    f"{key} names columns missing from {source}: {', '.join(map(str, missing))}; "
-                    f"its columns are {', '.join(map(str, frame.columns))}"
-                )
+    def _split(self, labels: pd.Series, task: str) -> dict[str, np.ndarray]:
+        hp = self.hparams
+        try:
+            return split_rows(
+                labels.to_numpy(), hp.val_fraction, hp.test_fraction, hp.seed,
+                stratify=task != "regression", num_folds=hp.num_folds, fold=hp.fold,
+            )
+        except ValueError as error:
+            raise UserError(f"cannot split the {len(labels)} usable rows of {self.source} "
+                            f"into train, validation and test: {error}") from None
 
-    def _table(self, split: str) -> TensorTable:
-        """The split as tensors, built on first use and kept: each epoch only re-indexes them."""
-        if split not in self._tables:
-            if self._frames is None:
-                self.setup()
-            frame = self._frames[split]
-            features = torch.from_numpy(self.preprocessor.transform(frame))
-            labels = frame[self.hparams.target]
-            if self.task == "regression":
-                targets = torch.tensor(labels.to_numpy("float32"))
-            else:
-                targets = torch.tensor(pd.Index(self.classes).get_indexer(labels), dtype=torch.long)
-            self._tables[split] = TensorTable(features, targets)
+    def _build_tables(self, frame: pd.DataFrame, labels: pd.Series) -> None:
+        """Each split's matrix straight from the table's columns: the frame is never copied."""
+        targets = torch.from_numpy(self.target_encoder.transform(labels, self.source))
+        for split, rows in self.split_rows.items():
+            features = torch.from_numpy(self.preprocessor.transform(frame, rows))
+            self._tables[split] = TensorTable(features, targets[torch.from_numpy(rows)])
+            if split != "train":
+                unseen = self.preprocessor.unseen_levels(frame, rows)
+                warn_unseen(unseen, f"the {split} split of {self.source}")
+
+    def _roles(self, frame: pd.DataFrame) -> Roles:
+        """Assigned and inferred before fitting; the fitted preprocessor's own once restored."""
+        hp = self.hparams
+        if self.preprocessor is None:
+            roles = assign_roles(frame, hp.target, hp.numeric or [], hp.categorical or [],
+                                 hp.drop or [], self.source)
+            self.dropped = roles.dropped
+            return roles
+        fitted = self.preprocessor
+        wanted = {"data.target": [hp.target], "the checkpoint's model": fitted.columns}
+        require_columns(frame, wanted, self.source)
+        require_numbers(frame, fitted.numeric, "the checkpoint's model reads it as a number",
+                        self.source)
+        return Roles(fitted.numeric, fitted.categorical)
+
+    def describe(self) -> list[str]:
+        """What was read and how the network sees it: the lines train prints and logs."""
+        hp, pre, encoder = self.hparams, self.preprocessor, self.target_encoder
+        sizes = {split: len(rows) for split, rows in self.split_rows.items()}
+        left_out = f" ({self.rows_left_out} left out: missing values)" if self.rows_left_out else ""
+        fold = f", fold {hp.fold} of {hp.num_folds} as test" if hp.num_folds else ""
+        task = f"  task: {encoder.task} on {hp.target!r}"
+        if encoder.task != "regression":
+            task += f", classes {', '.join(map(str, encoder.classes))}"
+        categorical = [f"{col} ({len(pre.categories[col])} levels)" for col in pre.categorical]
+        lines = [
+            f"Data: {self.source}, {sum(sizes.values())} rows{left_out}",
+            f"  split: {sizes['train']} train, {sizes['val']} validation, "
+            f"{sizes['test']} test{fold}",
+            task,
+            f"  numeric ({len(pre.numeric)}): {', '.join(pre.numeric) or '-'}",
+            f"  categorical ({len(categorical)}): {', '.join(categorical) or '-'}",
+        ]
+        if self.dropped:
+            dropped = [f"{col} ({why})" for col, why in self.dropped.items()]
+            lines.append(f"  not used ({len(dropped)}): {', '.join(dropped)}")
+        lines.append(f"  input width: {self.input_size}")
+        return lines
+
+    def table(self, split: str) -> TensorTable:
+        """The split ("train", "val" or "test") as tensors; reads the table first if needed."""
+        if not self._tables:  # not set up yet, or cleared by restoring a checkpoint's state
+            self.setup()
         return self._tables[split]
 
     def _loader(self, split: str, batch_size: int, shuffle: bool) -> DataLoader:
         """Each DDP process gets its own share of the rows (one process: all of them); a resumed
         run continues the sequence of shuffles from its epoch."""
-        trainer = self.trainer
+        table, trainer = self.table(split), self.trainer
         if trainer is None:  # used on its own, outside a Trainer
-            return batch_loader(self._table(split), batch_size, shuffle, self.hparams.seed)
-        return batch_loader(self._table(split), batch_size, shuffle, self.hparams.seed,
+            return batch_loader(table, batch_size, shuffle, self.hparams.seed)
+        return batch_loader(table, batch_size, shuffle, self.hparams.seed,
                             trainer.global_rank, trainer.world_size, trainer.current_epoch)
 
     def train_dataloader(self) -> DataLoader:
@@ -121,9 +217,15 @@ class TabularDataModule(L.LightningDataModule):
         return self._loader("test", EVAL_BATCH_SIZE, shuffle=False)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"preprocessor": self.preprocessor.state_dict(), "classes": self.classes}
+        """The fitted preprocessing and target encoding, as plain containers."""
+        return {
+            "preprocessor": self.preprocessor.state_dict(),
+            "target_encoder": self.target_encoder.state_dict(),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.preprocessor = TablePreprocessor([], [])
         self.preprocessor.load_state_dict(state["preprocessor"])
-        self.classes = list(state["classes"])
+        self.target_encoder = TargetEncoder(state["target_encoder"]["task"])
+        self.target_encoder.load_state_dict(state["target_encoder"])
         self._tables.clear()  # tensors made with the old state are stale

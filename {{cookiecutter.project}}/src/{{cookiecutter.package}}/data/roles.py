@@ -1,0 +1,150 @@
+"""Decide what each column is to the network: a number, a category, or nothing.
+
+Columns listed in `data.numeric`, `data.categorical` or `data.drop` get that role; every other
+column's role is inferred from its values:
+- text and booleans are categorical;
+- integers with at most MAX_INTEGER_LEVELS distinct values are categorical (a code such as 0/1/2);
+  a file stores an integer column with missing values as floats, so such floats count as integers;
+- other numbers are numeric;
+- an identifier carries nothing a model can learn from new rows, so it is dropped: text whose every
+  value differs, or an integer column named like an id (`id`, `customer_id`, `row_index`, ...) whose
+  every value differs; a column with no value at all is dropped too.
+Text with more than MAX_TEXT_LEVELS levels is refused rather than guessed: one-hot encoding it would
+make thousands of inputs.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+
+MAX_INTEGER_LEVELS = 10
+MAX_TEXT_LEVELS = 100
+ID_NAME = re.compile(r"(^|[^a-z])(id|ids|index|key|uuid)$|^(unnamed: ?0|row|rownum)$", re.I)
+NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "decimal")
+
+
+@dataclass
+class Roles:
+    """The columns the network reads, in table order, and the ones left out with the reason."""
+
+    numeric: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)
+
+
+def require_columns(frame: pd.DataFrame, wanted: dict[str, list[str]], source: str) -> None:
+    """Each key (e.g. `data.target`) must name columns the table has."""
+    for key, columns in wanted.items():
+        missing = [column for column in columns if column not in frame.columns]
+        if missing:
+            raise UserError(
+                f"{key} names {'a column' if len(missing) == 1 else 'columns'} missing from "
+                f"{source}: {', '.join(map(repr, missing))}; its columns are "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+
+
+def require_numbers(frame: pd.DataFrame, columns: list[str], reason: str, source: str) -> None:
+    """Refuse a numeric column that holds text, naming the first offending value and its row."""
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        if text.any():
+            row = int(np.flatnonzero(text.to_numpy())[0])
+            raise UserError(
+                f"column {column!r} of {source} holds text ({values.iloc[row]!r} in data row "
+                f"{row + 1}), but {reason}: a numeric column holds numbers only; list it in "
+                "data.categorical, or correct the value"
+            )
+
+
+def _is_whole(values: pd.Series) -> bool:
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy("float64", na_value=np.nan)
+    return bool(np.all(np.mod(numbers, 1) == 0))
+
+
+def infer_role(values: pd.Series, source: str) -> tuple[str, str]:
+    """("numeric" | "categorical" | "dropped", why) for one column, from its values."""
+    present = values.dropna()
+    if present.empty:
+        return "dropped", "no values"
+    kind = pd.api.types.infer_dtype(present, skipna=True)
+    if kind == "boolean":
+        return "categorical", "booleans"
+    # Integers stored as floats only because a value is missing still count as integers.
+    if kind in NUMBER_KINDS and not (kind == "integer" or (values.hasnans and _is_whole(present))):
+        return "numeric", "numbers"
+    levels = present.nunique()
+    every_value_distinct = levels == len(values)
+    if kind in NUMBER_KINDS:
+        if every_value_distinct and ID_NAME.search(str(values.name)):
+            return "dropped", "identifier: every value distinct"
+        if levels <= MAX_INTEGER_LEVELS:
+            return "categorical", f"integers, {levels} levels"
+        return "numeric", "numbers"
+    if every_value_distinct:
+        return "dropped", "identifier: every value distinct"
+    if levels > MAX_TEXT_LEVELS:
+        raise UserError(
+            f"column {values.name!r} of {source} holds text with {levels} distinct values, too "
+            f"many to infer it as categorical (at most {MAX_TEXT_LEVELS}): list it in data.drop "
+            "to leave it out, or in data.categorical to one-hot encode it anyway"
+        )
+    return "categorical", "text"
+
+
+def assign_roles(
+    frame: pd.DataFrame,
+    target: str,
+    numeric: list[str],
+    categorical: list[str],
+    drop: list[str],
+    source: str,
+) -> Roles:
+    """Declared roles first, inferred ones for every other column except the target."""
+    require_columns(
+        frame,
+        {"data.target": [target], "data.numeric": numeric, "data.categorical": categorical,
+         "data.drop": drop},
+        source,
+    )
+    for key, columns in {"data.numeric": numeric, "data.categorical": categorical}.items():
+        if target in columns:
+            raise UserError(f"{key} lists the target column {target!r}: the target is not an input")
+    both = sorted(set(numeric) & set(categorical))
+    if both:
+        raise UserError(
+            f"data.numeric and data.categorical both list {', '.join(map(repr, both))}: "
+            "give each column one role"
+        )
+    roles = Roles()
+    for column in frame.columns:
+        if column == target:
+            continue
+        if column in drop:
+            role, why = "dropped", "data.drop"
+        elif column in numeric:
+            role, why = "numeric", "data.numeric"
+        elif column in categorical:
+            role, why = "categorical", "data.categorical"
+        else:
+            role, why = infer_role(frame[column], source)
+        if role == "numeric":
+            roles.numeric.append(column)
+        elif role == "categorical":
+            roles.categorical.append(column)
+        else:
+            roles.dropped[column] = why
+    require_numbers(frame, numeric, "data.numeric lists it", source)
+    if not roles.numeric and not roles.categorical:
+        raise UserError(
+            f"{source} leaves no input column besides the target {target!r} "
+            f"(dropped: {', '.join(roles.dropped) or 'none'}): a model needs at least one input"
+        )
+    return roles

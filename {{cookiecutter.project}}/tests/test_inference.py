@@ -1,0 +1,167 @@
+"""What the data module infers from a table it has never seen: roles, task, missing values."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package }}.data.missing import usable_rows
+from {{ cookiecutter.package }}.data.roles import assign_roles, infer_role
+from {{ cookiecutter.package }}.data.targets import TargetEncoder, infer_task
+from {{ cookiecutter.package }}.errors import UserError
+
+SOURCE = "data.path='t.csv'"
+
+
+def roles_of(frame: pd.DataFrame, **declared) -> dict[str, list[str] | dict[str, str]]:
+    roles = assign_roles(frame, "y", declared.get("numeric", []), declared.get("categorical", []),
+                         declared.get("drop", []), SOURCE)
+    return {"numeric": roles.numeric, "categorical": roles.categorical, "dropped": roles.dropped}
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    rows = 40
+    return pd.DataFrame({
+        "customer_id": np.arange(1000, 1000 + rows),  # integer identifier: named like one
+        "ticket": [f"T{i}" for i in range(rows)],      # text identifier: every value distinct
+        "height": np.linspace(1.5, 2.0, rows),         # floats
+        "visits": np.arange(rows) % 25,                # integers, many levels
+        "stars": np.arange(rows) % 5 + 1,              # integers, few levels
+        "rating": [1.0, 2.0, None, 3.0] * 10,          # integers stored as floats (a gap)
+        "colour": ["red", "blue"] * 20,                # text
+        "member": [True, False, False, True] * 10,     # booleans
+        "empty": [None] * rows,                        # no values at all
+        "y": ["no", "yes"] * 20,
+    })
+
+
+def test_roles_are_inferred_from_the_values(table):
+    assert roles_of(table) == {
+        "numeric": ["height", "visits"],
+        "categorical": ["stars", "rating", "colour", "member"],
+        "dropped": {"customer_id": "identifier: every value distinct",
+                    "ticket": "identifier: every value distinct", "empty": "no values"},
+    }
+
+
+def test_declared_roles_override_the_inferred_ones(table):
+    roles = roles_of(table, numeric=["stars"], categorical=["visits"], drop=["colour"])
+    assert "stars" in roles["numeric"] and "visits" in roles["categorical"]
+    assert roles["dropped"]["colour"] == "data.drop"
+
+
+def test_an_integer_column_not_named_like_an_id_is_kept():
+    frame = pd.DataFrame({"visits": np.arange(30), "y": [0, 1] * 15})
+    assert roles_of(frame)["numeric"] == ["visits"]
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        ({"numeric": ["nope"]}, r"data.numeric names a column missing from .*'nope'"),
+        ({"drop": ["nope"]}, r"data.drop names a column missing"),
+        ({"numeric": ["y"]}, r"data.numeric lists the target column 'y'"),
+        ({"numeric": ["colour"], "categorical": ["colour"]}, r"both list 'colour'"),
+        ({"numeric": ["colour"]},
+         r"column 'colour' of data.path='t.csv' holds text \('red' in data row 1\), "
+         r"but data.numeric lists it"),
+    ],
+)
+def test_impossible_roles_are_refused(table, declared, message):
+    with pytest.raises(UserError, match=message):
+        roles_of(table, **declared)
+
+
+def test_text_with_too_many_levels_is_refused_not_guessed():
+    words = pd.Series([f"w{i % 150}" for i in range(300)], name="comment")
+    with pytest.raises(UserError, match=r"'comment' .* 150 distinct values.*data.drop"):
+        infer_role(words, SOURCE)
+
+
+def test_a_table_with_only_a_target_has_no_input():
+    frame = pd.DataFrame({"id": range(10), "y": [0, 1] * 5})
+    with pytest.raises(UserError, match="no input column besides the target 'y'"):
+        roles_of(frame)
+
+
+@pytest.mark.parametrize(
+    ("labels", "task"),
+    [
+        (["yes", "no", "no"], "binary"),
+        ([True, False, True], "binary"),
+        ([0, 1, 1], "binary"),
+        ([2.5, 7.5, 2.5], "binary"),
+        (["cat", "dog", "bird"], "multiclass"),
+        ([0, 1, 2, 3, 1], "multiclass"),
+        ([1.0, 2.0, None, 3.0], "multiclass"),  # integers read as floats because of a gap
+        (list(range(30)), "regression"),
+        ([0.5, 1.25, 3.0, 4.75], "regression"),
+    ],
+)
+def test_the_task_is_inferred_from_the_target(labels, task):
+    assert infer_task(pd.Series(labels, name="y"), None, SOURCE) == task
+
+
+@pytest.mark.parametrize(
+    ("labels", "task", "message"),
+    [
+        (["yes", "yes", None], None, r"data.target='y' holds a single value \(yes\)"),
+        (["a", "b", "c"], "binary", r"data.task=binary, but data.target='y' holds 3 distinct"),
+        (["a", "b", "c"], "regression", r"data.task=regression, but .* holds text \(a, b, c\)"),
+    ],
+)
+def test_targets_that_cannot_be_learned_are_refused(labels, task, message):
+    with pytest.raises(UserError, match=message):
+        infer_task(pd.Series(labels, name="y"), task, SOURCE)
+
+
+def test_labels_encode_and_decode_in_the_users_own_terms():
+    labels = pd.Series(["yes", "no", "yes", "maybe"], name="y")
+    encoder = TargetEncoder("multiclass").fit(labels, np.arange(4))
+    assert encoder.classes == ["maybe", "no", "yes"]
+    assert encoder.transform(labels, SOURCE).tolist() == [2, 1, 2, 0]
+    predictions, probabilities = encoder.inverse(np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1]]))
+    assert predictions == ["no", "maybe"]
+    assert probabilities.shape == (2, 3)
+    with pytest.raises(UserError, match="labels the model does not know: perhaps"):
+        encoder.transform(pd.Series(["perhaps"], name="y"), SOURCE)
+
+
+def test_binary_scores_become_labels_and_two_probabilities():
+    encoder = TargetEncoder("binary").fit(pd.Series([False, True, True]), np.arange(3))
+    predictions, probabilities = encoder.inverse(np.array([0.9, 0.2]))
+    assert predictions == [True, False]
+    assert probabilities.ravel().tolist() == pytest.approx([0.1, 0.9, 0.8, 0.2])
+
+
+def test_a_regression_target_is_standardised_from_training_rows_and_restored():
+    values = pd.Series([10.0, 20.0, 30.0, 1000.0], name="y")
+    encoder = TargetEncoder("regression").fit(values, np.array([0, 1, 2]))
+    assert (encoder.mean, encoder.scale) == pytest.approx((20.0, np.std([10, 20, 30])))
+    standardised = encoder.transform(values, SOURCE)
+    assert standardised[:3].tolist() == pytest.approx([-1.2247, 0.0, 1.2247], abs=1e-4)
+    predictions, probabilities = encoder.inverse(standardised.astype("float64"))
+    assert predictions.tolist() == pytest.approx(values.tolist(), rel=1e-5)
+    assert probabilities is None
+
+
+@pytest.fixture
+def gappy() -> pd.DataFrame:
+    return pd.DataFrame({"x": [1.0, None, 3.0, 4.0], "c": ["a", "b", None, "a"],
+                         "y": [0, 1, 0, None]})
+
+
+def test_impute_keeps_every_row_that_has_a_target(gappy):
+    kept, left_out = usable_rows(gappy, ["x", "c"], "y", "impute", SOURCE)
+    assert (len(kept), left_out) == (3, 1)
+
+
+def test_drop_leaves_out_every_row_with_a_gap(gappy):
+    kept, left_out = usable_rows(gappy, ["x", "c"], "y", "drop", SOURCE)
+    assert kept.index.tolist() == [0]
+    assert left_out == 3
+
+
+def test_error_names_each_column_with_gaps(gappy):
+    with pytest.raises(UserError, match=r"'x' \(1 row\), 'c' \(1 row\), 'y' \(1 row\).*impute"):
+        usable_rows(gappy, ["x", "c"], "y", "error", SOURCE)

@@ -1,0 +1,161 @@
+"""Done when: tables never seen before train with only data.path and data.target, for every task,
+and predict answers raw rows in the user's own terms, every row, in order."""
+
+import json
+import warnings
+
+import pandas as pd
+import pytest
+import torch
+from conftest import compose_config, run_app
+from fresh_tables import TARGET, fresh_table, raw_rows
+
+from {{ cookiecutter.package }}.data.datamodule import UnseenLevelWarning
+from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.predict import predict
+from {{ cookiecutter.package }}.train import train
+
+# Loose, but far above what a broken pipeline reaches (chance: AUROC 0.5, accuracy ~0.5, R² 0).
+SOUND = {"binary": ("test/auroc", 0.85), "multiclass": ("test/acc", 0.7),
+         "regression": ("test/r2", 0.6)}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Each task's table as a CSV file, and the run directory of a short training on it."""
+    runs = {}
+    for task in SOUND:
+        workdir = tmp_path_factory.mktemp(task)
+        path = workdir / f"{task}.csv"
+        fresh_table(task).to_csv(path, index=False)
+        cfg = compose_config("train", [
+            f"run_dir={workdir / 'run'}", "data=csv", f"data.path={path}", f"data.target={TARGET}",
+            "trainer.max_epochs=40", "trainer.enable_model_summary=false",
+            "callbacks.progress_bar.refresh_rate=0",
+        ])
+        train(cfg)
+        runs[task] = (path, workdir / "run")
+    return runs
+
+
+@pytest.mark.parametrize("task", list(SOUND))
+def test_every_task_trains_from_path_and_target_alone(trained, task):
+    _, run_dir = trained[task]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    name, least = SOUND[task]
+    assert metrics[name] >= least, metrics
+
+
+@pytest.mark.parametrize("task", list(SOUND))
+def test_the_checkpoint_holds_the_learned_data_state_as_plain_data(trained, task):
+    _, run_dir = trained[task]
+    checkpoint = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)
+    state = checkpoint["TabularDataModule"]
+    assert state["target_encoder"]["task"] == task
+    assert checkpoint["hyper_parameters"]["task"] == task
+    preprocessor = state["preprocessor"]
+    assert preprocessor["numeric"] == ["age", "income"]
+    assert preprocessor["categorical"] == ["plan", "region", "active", "children"]
+    assert "missing" in preprocessor["categories"]["plan"]  # imputed as a level of its own
+    expected_loss = {"binary": "torch.nn.BCEWithLogitsLoss",
+                     "multiclass": "torch.nn.CrossEntropyLoss", "regression": "torch.nn.MSELoss"}
+    assert checkpoint["hyper_parameters"]["loss"]["_target_"] == expected_loss[task]
+
+
+def predict_config(ckpt, rows, output, *extra):
+    return compose_config("predict", [f"ckpt_path={ckpt}", f"input={rows}", f"output={output}",
+                                      f"run_dir={output.parent}", *extra])
+
+
+@pytest.mark.parametrize("task", list(SOUND))
+def test_predict_answers_raw_rows_in_order_in_the_users_terms(trained, task, tmp_path):
+    path, run_dir = trained[task]
+    rows = raw_rows(pd.read_csv(path))
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    output = tmp_path / "predictions.csv"
+    with pytest.warns(UnseenLevelWarning, match=r"'region': 1 row \('atlantis'\)"):
+        predict(predict_config(run_dir / "checkpoints" / "best.ckpt", tmp_path / "rows.csv",
+                               output))
+    result = pd.read_csv(output)
+    assert result["customer_id"].tolist() == rows["customer_id"].tolist()
+    pd.testing.assert_frame_equal(result[rows.columns], pd.read_csv(tmp_path / "rows.csv"))
+    if task == "regression":
+        assert list(result.columns) == [*rows.columns, "prediction"]
+        assert result["prediction"].between(0, 100).all()
+        return
+    classes = sorted(pd.read_csv(path)[TARGET].unique())
+    probabilities = [f"probability_{label}" for label in classes]
+    assert list(result.columns) == [*rows.columns, "prediction", *probabilities]
+    assert set(result["prediction"]) <= set(classes)
+    assert result[probabilities].sum(axis=1).tolist() == pytest.approx([1.0] * len(rows))
+    best = result[probabilities].to_numpy().argmax(axis=1)
+    assert result["prediction"].tolist() == [classes[i] for i in best]
+
+
+def test_predict_names_the_missing_columns(trained, tmp_path):
+    path, run_dir = trained["binary"]
+    rows = raw_rows(pd.read_csv(path)).drop(columns=["plan", "age"])
+    rows.to_csv(tmp_path / "r.csv", index=False)
+    cfg = predict_config(run_dir / "checkpoints" / "best.ckpt", tmp_path / "r.csv",
+                         tmp_path / "p.csv")
+    with pytest.raises(UserError, match=r"input='.*r.csv' lacks columns the model reads: "
+                                        r"'age', 'plan' \(it reads age, income, plan"):
+        predict(cfg)
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_predict_never_overwrites_without_being_asked(trained, tmp_path):
+    path, run_dir = trained["binary"]
+    raw_rows(pd.read_csv(path)).to_parquet(tmp_path / "rows.parquet")
+    output = tmp_path / "out.parquet"
+    output.write_text("keep me")
+    ckpt = run_dir / "checkpoints" / "best.ckpt"
+    with pytest.raises(UserError, match=r"output='.*out.parquet' already exists.*overwrite=true"):
+        predict(predict_config(ckpt, tmp_path / "rows.parquet", output))
+    assert output.read_text() == "keep me"
+    with pytest.warns(UnseenLevelWarning):
+        predict(predict_config(ckpt, tmp_path / "rows.parquet", output, "overwrite=true"))
+    assert len(pd.read_parquet(output)) == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet", "rows.parquet"]
+
+
+def test_predict_from_the_command_line(trained, tmp_path):
+    path, run_dir = trained["multiclass"]
+    raw_rows(pd.read_csv(path)).to_csv(tmp_path / "rows.csv", index=False)
+    result = run_app("predict", f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}",
+                     "input=rows.csv", "output=predictions.csv",
+                     f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Wrote 8 predictions to predictions.csv" in result.stdout
+    assert "'region': 1 row ('atlantis')" in result.stderr
+    predictions = pd.read_csv(tmp_path / "predictions.csv")["prediction"]
+    assert set(predictions) <= {"low", "medium", "high"}
+    assert (tmp_path / "run" / ".hydra" / "config.yaml").is_file()  # recorded once accepted
+
+
+@pytest.mark.parametrize("policy", ["drop", "error"])
+def test_predict_follows_the_missing_value_policy_of_training(tmp_path, policy):
+    table = fresh_table("binary", rows=200)
+    complete = table.dropna()
+    complete.to_csv(tmp_path / "train.csv", index=False)
+    train(compose_config("train", [
+        f"run_dir={tmp_path / 'run'}", "data=csv", f"data.path={tmp_path / 'train.csv'}",
+        f"data.target={TARGET}", f"data.missing={policy}", "trainer.max_epochs=1",
+        "trainer.enable_model_summary=false", "callbacks.progress_bar.refresh_rate=0",
+    ]))
+    rows = table.drop(columns=[TARGET]).head(20)
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    cfg = predict_config(tmp_path / "run" / "checkpoints" / "best.ckpt", tmp_path / "rows.csv",
+                         tmp_path / "out" / "predictions.csv")
+    if policy == "error":
+        with pytest.raises(UserError, match=r"input='.*rows.csv' has missing values in 'age'"):
+            predict(cfg)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnseenLevelWarning)  # a row with a gap is not scored at all
+        predict(cfg)
+    result = pd.read_csv(tmp_path / "out" / "predictions.csv")
+    gaps = rows[["age", "plan", "active"]].isna().any(axis=1).to_numpy()
+    assert gaps.any() and not gaps.all()
+    assert result["prediction"].isna().to_numpy().tolist() == gaps.tolist()
+    assert set(result.loc[~gaps, "prediction"]) <= {"yes", "no"}
