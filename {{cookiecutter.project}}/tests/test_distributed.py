@@ -1,8 +1,10 @@
 """DDP on CPU processes gives the metrics of one process; cluster launchers get the right shape."""
 
 import json
+import math
 
 import pytest
+import torch
 from conftest import compose_config, run_app
 
 COMMON = ["trainer.max_epochs=2", "callbacks.progress_bar.refresh_rate=0",
@@ -69,3 +71,28 @@ def test_submitit_local_launcher_runs_a_job(tmp_path):
                      f"hydra.sweep.dir={sweep}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (sweep / "0_trainer.max_epochs=2" / "metrics.json").is_file()
+
+
+def test_batch_size_is_shared_by_the_ddp_processes(tmp_path):
+    from types import SimpleNamespace
+
+    from hydra.utils import instantiate
+
+    def per_process(world_size: int, *overrides: str) -> int:
+        cfg = compose_config("train", [f"run_dir={tmp_path}", "data.batch_size=32", *overrides])
+        datamodule = instantiate(cfg.data, _convert_="all")
+        datamodule.trainer = SimpleNamespace(world_size=world_size)
+        return datamodule.per_process_batch_size()
+
+    assert [per_process(n) for n in (1, 2, 4, 3)] == [32, 16, 8, 11]
+    assert per_process(4, "data.batch_size_per_device=true") == 32
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("precision", ["32-true", "bf16-mixed", "16-mixed"])
+def test_one_gpu_trains_with_each_precision(train_config, precision):
+    from {{ cookiecutter.package }}.train import train
+
+    metrics = train(train_config("trainer=gpu", f"trainer.precision={precision}",
+                                 "trainer.fast_dev_run=true", *COMMON[1:]))
+    assert math.isfinite(metrics["test/loss"])

@@ -203,6 +203,7 @@ def check_config(cfg: DictConfig) -> None:
     _require(cfg, "seed", lambda v: _is_count(v, 0), "a whole number >= 0")
     _require(cfg, "torch_threads", lambda v: _is_count(v, 1), "a whole number >= 1, or null")
     _require(cfg, "model.compile", lambda v: isinstance(v, bool), "true or false")
+    _require(cfg, "data.batch_size_per_device", lambda v: isinstance(v, bool), "true or false")
     _require(cfg, "model.hidden_sizes", lambda v: all(_is_count(s, 1) for s in v),
              "a list of layer widths >= 1, e.g. [16] or [64,32]; [] means no hidden layer")
     _require(cfg, "model.activation", lambda v: v in ACTIVATIONS,

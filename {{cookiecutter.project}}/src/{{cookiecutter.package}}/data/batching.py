@@ -22,6 +22,12 @@ class TensorTable(Dataset):
     def __len__(self) -> int:
         return len(self.targets)
 
+    def to(self, device: torch.device) -> "TensorTable":
+        """The same table on `device` (itself when already there): moved once, not per batch."""
+        if self.features.device == device:
+            return self
+        return TensorTable(self.features.to(device), self.targets.to(device))
+
     def __getitem__(self, row: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.features[row], self.targets[row]
 

@@ -1,5 +1,6 @@
 """The LightningDataModule: one table, split, preprocessed from its training rows, as tensors."""
 
+import math
 import warnings
 from typing import Any
 
@@ -64,6 +65,7 @@ class TabularDataModule(L.LightningDataModule):
         categories: dict[str, list[Any]] | None = None,
         missing: str = "impute",
         batch_size: int = 32,
+        batch_size_per_device: bool = False,
         val_fraction: float = 0.15,
         test_fraction: float = 0.2,
         num_folds: int | None = None,
@@ -204,11 +206,21 @@ class TabularDataModule(L.LightningDataModule):
         table, trainer = self.table(split), self.trainer
         if trainer is None:  # used on its own, outside a Trainer
             return batch_loader(table, batch_size, shuffle, self.hparams.seed)
+        # The tensors go to the training device once; Lightning's per-batch copy is then a no-op.
+        self._tables[split] = table = table.to(trainer.strategy.root_device)
         return batch_loader(table, batch_size, shuffle, self.hparams.seed,
                             trainer.global_rank, trainer.world_size, trainer.current_epoch)
 
+    def per_process_batch_size(self) -> int:
+        """`data.batch_size` is the whole step's batch, shared by the DDP processes, unless
+        `data.batch_size_per_device`: so moving to more devices keeps the effective batch size."""
+        processes = self.trainer.world_size if self.trainer is not None else 1
+        if self.hparams.batch_size_per_device:
+            return self.hparams.batch_size
+        return math.ceil(self.hparams.batch_size / processes)
+
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", self.hparams.batch_size, shuffle=True)
+        return self._loader("train", self.per_process_batch_size(), shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("val", EVAL_BATCH_SIZE, shuffle=False)
