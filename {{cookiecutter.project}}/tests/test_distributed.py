@@ -12,13 +12,18 @@ COMMON = ["trainer.max_epochs=2", "callbacks.progress_bar.refresh_rate=0",
 
 
 def test_two_process_ddp_matches_a_single_process_evaluate(tmp_path):
+    from importlib.resources import files
+
+    table = tmp_path / "patients.csv"  # a user's own CSV file: the heart table under another name
+    table.write_bytes((files("{{ cookiecutter.package }}") / "data" / "heart.csv").read_bytes())
     run_dir = tmp_path / "ddp"
     result = run_app("train", "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2",
-                     *COMMON, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+                     "data=csv", f"data.path={table}", "data.target=target", *COMMON,
+                     f"hydra.run.dir={run_dir}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     # One run: one metrics file, one set of checkpoints, nothing left in the working directory.
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp", "patients.csv"]
     assert result.stdout.count("Test metrics:") == 1
 
     evaluated = run_app("evaluate", f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}",
