@@ -43,8 +43,7 @@ def evaluate(cfg: DictConfig, overrides: list[str]) -> dict[str, float]:
     checkpoint = load_checkpoint(cfg.ckpt_path)
     datamodule = build_datamodule(data_settings(checkpoint, cfg, overrides))
     datamodule.load_state_dict(checkpoint[type(datamodule).__qualname__])
-    module = TabularModule(**checkpoint["hyper_parameters"])
-    module.load_state_dict(checkpoint["state_dict"])
+    module = TabularModule.from_checkpoint(checkpoint)
     trainer = build_trainer(cfg.trainer, callbacks=[], loggers=[])
     if trainer.is_global_zero:
         save_run_config(cfg, cfg.run_dir)

@@ -99,8 +99,7 @@ def predict(cfg: DictConfig) -> Path:
     checkpoint = load_checkpoint(cfg.ckpt_path)
     datamodule = TabularDataModule(**checkpoint["datamodule_hyper_parameters"])
     datamodule.load_state_dict(checkpoint[TabularDataModule.__qualname__])
-    module = TabularModule(**checkpoint["hyper_parameters"])
-    module.load_state_dict(checkpoint["state_dict"])
+    module = TabularModule.from_checkpoint(checkpoint)
     rows = read_table(cfg.input, key="input")
     result = predict_rows(module, datamodule, rows, source=f"input={cfg.input!r}")
     save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record

@@ -48,6 +48,13 @@ class TabularModule(L.LightningModule):
         # The mean loss per sample over the epoch, however the last batch is cut.
         self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
 
+    @classmethod
+    def from_checkpoint(cls, checkpoint: dict[str, Any]) -> "TabularModule":
+        """The trained module from a checkpoint already opened safely (checkpoints.py)."""
+        module = cls(**checkpoint["hyper_parameters"])
+        module.load_state_dict(checkpoint["state_dict"])
+        return module
+
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Raw network outputs (logits for classification)."""
         return self.net(features)
