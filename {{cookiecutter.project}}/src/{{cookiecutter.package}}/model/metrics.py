@@ -1,5 +1,7 @@
 """The torchmetrics of each task, named as they appear in TensorBoard and metrics.json."""
 
+from typing import Any
+
 from torchmetrics import MetricCollection
 from torchmetrics.classification import (
     BinaryAccuracy,
@@ -11,17 +13,22 @@ from torchmetrics.classification import (
 from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError, R2Score
 
 
-def task_metrics(task: str, num_classes: int | None) -> MetricCollection:
-    """binary: acc, auroc, f1; multiclass: acc, f1 (macro); regression: mse, mae, r2."""
+def task_metrics(
+    task: str, num_classes: int | None, validate_args: bool = True, **options: Any
+) -> MetricCollection:
+    """binary: acc, auroc, f1; multiclass: acc, f1 (macro); regression: mse, mae, r2.
+
+    `validate_args=False` skips the classification metrics' checks of their inputs; `options` go
+    to every metric, e.g. `sync_on_compute=False`."""
     if task == "binary":
-        return MetricCollection(
-            {"acc": BinaryAccuracy(), "auroc": BinaryAUROC(), "f1": BinaryF1Score()}
-        )
+        options["validate_args"] = validate_args
+        return MetricCollection({"acc": BinaryAccuracy(**options), "auroc": BinaryAUROC(**options),
+                                 "f1": BinaryF1Score(**options)})
     if task == "multiclass":
+        options["validate_args"] = validate_args
         return MetricCollection({
-            "acc": MulticlassAccuracy(num_classes, average="micro"),
-            "f1": MulticlassF1Score(num_classes, average="macro"),
+            "acc": MulticlassAccuracy(num_classes, average="micro", **options),
+            "f1": MulticlassF1Score(num_classes, average="macro", **options),
         })
-    return MetricCollection(
-        {"mse": MeanSquaredError(), "mae": MeanAbsoluteError(), "r2": R2Score()}
-    )
+    return MetricCollection({"mse": MeanSquaredError(**options),
+                             "mae": MeanAbsoluteError(**options), "r2": R2Score(**options)})

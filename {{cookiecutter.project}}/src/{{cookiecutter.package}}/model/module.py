@@ -11,11 +11,10 @@ import lightning as L
 import torch
 from hydra.utils import instantiate
 from torch import nn
-from torchmetrics import MeanMetric
 
+from .epoch_outputs import EpochOutputs
 from .losses import build_loss
 from .lr_schedulers import lr_scheduler_config
-from .metrics import task_metrics
 
 
 class TabularModule(L.LightningModule):
@@ -41,12 +40,10 @@ class TabularModule(L.LightningModule):
         if compile_network:
             # In place: checkpoints keep the plain network's parameter names either way.
             self.net.compile()
-        metrics = task_metrics(task, num_classes)
-        self.train_metrics = metrics.clone(prefix="train/")
-        self.val_metrics = metrics.clone(prefix="val/")
-        self.test_metrics = metrics.clone(prefix="test/")
-        # The mean loss per sample over the epoch, however the last batch is cut.
-        self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
+        # Each stage's outputs, for its loss and metrics (model/metrics.py) once per epoch.
+        self.train_epoch = EpochOutputs(task, num_classes)
+        self.val_epoch = EpochOutputs(task, num_classes)
+        self.test_epoch = EpochOutputs(task, num_classes)
 
     @classmethod
     def from_checkpoint(cls, checkpoint: dict[str, Any]) -> "TabularModule":
@@ -84,18 +81,18 @@ class TabularModule(L.LightningModule):
         outputs = self(features)
         scores = self.predict_scores(outputs)
         loss = self._loss(outputs, scores, targets)
-        # Only accumulate here: calling `self.log` every step costs more than a small MLP's step.
-        getattr(self, f"{stage}_metrics").update(scores.detach(), targets)
-        getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(targets))
+        # Only keep the outputs here: logging or metric updates every step cost more than a small
+        # MLP's step (DESIGN.md, "Speed").
+        getattr(self, f"{stage}_epoch").update(scores.detach(), targets, loss.detach())
         return loss
 
     def _log_epoch(self, stage: str) -> None:
         """Log the epoch's loss and metrics once, as plain numbers, and start afresh."""
-        metrics, mean_loss = getattr(self, f"{stage}_metrics"), getattr(self, f"{stage}_loss")
-        self.log(f"{stage}/loss", mean_loss.compute(), prog_bar=True)
-        self.log_dict(metrics.compute())
-        metrics.reset()
-        mean_loss.reset()
+        epoch = getattr(self, f"{stage}_epoch")
+        results = epoch.compute()
+        self.log(f"{stage}/loss", results.pop("loss"), prog_bar=True)
+        self.log_dict({f"{stage}/{name}": value for name, value in results.items()})
+        epoch.reset()
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")

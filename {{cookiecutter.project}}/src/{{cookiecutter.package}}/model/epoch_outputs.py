@@ -1,0 +1,45 @@
+"""One epoch's predictions, targets and loss, kept so that the metrics are computed once per epoch.
+
+Updating a MetricCollection of three torchmetrics and a MeanMetric of the loss costs about 0.3 ms a
+step, more than a tenth of a small MLP's step on a CPU. Keeping the step's scores and targets costs
+two list appends; the task's metrics then see the whole epoch in one update (`compute`), with the
+same result. As a torchmetrics `Metric` the lists are gathered from every DDP process (uneven shares
+included), so every process computes the metrics of the whole epoch.
+"""
+
+import torch
+from torchmetrics import Metric
+from torchmetrics.utilities import dim_zero_cat
+
+from .metrics import task_metrics
+
+
+class EpochOutputs(Metric):
+    full_state_update = False
+
+    def __init__(self, task: str, num_classes: int | None) -> None:
+        super().__init__()
+        # They see outputs already gathered from every process: syncing again would count twice.
+        # The targets come from the data module's encoder, so the metrics' own checks of them
+        # (which sort the whole epoch's targets again) are skipped.
+        self.metrics = task_metrics(task, num_classes, validate_args=False, sync_on_compute=False)
+        self.add_state("scores", default=[], dist_reduce_fx="cat")
+        self.add_state("targets", default=[], dist_reduce_fx="cat")
+        self.add_state("loss_sum", default=torch.tensor(0.0), dist_reduce_fx="sum")
+        self.add_state("count", default=torch.tensor(0), dist_reduce_fx="sum")
+
+    def update(self, scores: torch.Tensor, targets: torch.Tensor, loss: torch.Tensor) -> None:
+        """`loss` is the batch's mean loss; weighting it by the batch's rows gives the epoch's
+        mean per row however the last batch is cut."""
+        self.scores.append(scores)
+        self.targets.append(targets)
+        self.loss_sum += loss * len(targets)
+        self.count += len(targets)
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        """The mean loss under "loss", and the task's metrics under their own names."""
+        self.metrics.reset()
+        self.metrics.update(dim_zero_cat(self.scores), dim_zero_cat(self.targets))
+        results = {"loss": self.loss_sum / self.count, **self.metrics.compute()}
+        self.metrics.reset()
+        return results

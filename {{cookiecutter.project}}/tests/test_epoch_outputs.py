@@ -1,0 +1,74 @@
+"""The loss and metrics of an epoch, computed once from the kept outputs of its batches."""
+
+import pytest
+import torch
+
+from {{ cookiecutter.package }}.model.epoch_outputs import EpochOutputs
+from {{ cookiecutter.package }}.model.metrics import task_metrics
+
+
+def batches(scores: torch.Tensor, targets: torch.Tensor, losses: list[float], size: int):
+    """The rows cut into batches of `size` (the last one shorter), each with its mean loss."""
+    return zip(scores.split(size), targets.split(size), map(torch.tensor, losses), strict=True)
+
+
+def epoch_of(outputs: EpochOutputs, scores, targets, losses, size) -> dict[str, float]:
+    for batch in batches(scores, targets, losses, size):
+        outputs.update(*batch)
+    return {name: float(value) for name, value in outputs.compute().items()}
+
+
+TASKS = {
+    "binary": (2, lambda g: torch.rand(103, generator=g),
+               lambda g: torch.randint(2, (103,), generator=g)),
+    "multiclass": (3, lambda g: torch.softmax(torch.randn(103, 3, generator=g), -1),
+                   lambda g: torch.randint(3, (103,), generator=g)),
+    "regression": (None, lambda g: torch.randn(103, generator=g),
+                   lambda g: torch.randn(103, generator=g)),
+}
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_the_epoch_metrics_are_those_of_all_its_rows(task):
+    num_classes, make_scores, make_targets = TASKS[task]
+    generator = torch.Generator().manual_seed(0)
+    scores, targets = make_scores(generator), make_targets(generator)
+    losses = [0.5, 1.0, 2.0, 4.0]  # batches of 32, 32, 32 and 7 rows
+
+    result = epoch_of(EpochOutputs(task, num_classes), scores, targets, losses, 32)
+
+    expected = {name: float(value)
+                for name, value in task_metrics(task, num_classes)(scores, targets).items()}
+    assert set(result) == {"loss", *expected}
+    for name, value in expected.items():
+        assert result[name] == pytest.approx(value, rel=1e-6), name
+    # The mean loss per row: the short last batch counts for its 7 rows only.
+    assert result["loss"] == pytest.approx((32 * (0.5 + 1.0 + 2.0) + 7 * 4.0) / 103)
+
+
+def test_reset_starts_a_new_epoch():
+    outputs = EpochOutputs("binary", 2)
+    generator = torch.Generator().manual_seed(1)
+    first = torch.rand(64, generator=generator), torch.randint(2, (64,), generator=generator)
+    second = torch.rand(64, generator=generator), torch.randint(2, (64,), generator=generator)
+    epoch_of(outputs, *first, [9.0, 9.0], 32)
+    outputs.reset()
+
+    again = epoch_of(outputs, *second, [1.0, 3.0], 32)
+
+    fresh = epoch_of(EpochOutputs("binary", 2), *second, [1.0, 3.0], 32)
+    assert again == fresh
+    assert again["loss"] == pytest.approx(2.0)
+
+
+def test_the_kept_outputs_stay_out_of_checkpoints():
+    from {{ cookiecutter.package }}.model.module import TabularModule
+
+    module = TabularModule(
+        input_size=4, task="binary", num_classes=2,
+        model={"_target_": "{{ cookiecutter.package }}.model.mlp.MLP", "hidden_sizes": [3]},
+        loss={"_target_": "torch.nn.BCEWithLogitsLoss"},
+        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+    )
+    module.training_step((torch.randn(8, 4), torch.randint(2, (8,))), 0)
+    assert all(key.startswith("net.") for key in module.state_dict())
