@@ -82,14 +82,17 @@ def test_weighted_losses_train(train_config):
 def test_every_scheduler_trains_logs_the_lr_and_checkpoints_safely(train_config, tmp_path,
                                                                    scheduler):
     """Two real epochs (checkpoints are skipped by fast_dev_run): the scheduler's state must load
-    with weights_only=True for `ckpt_path=last` to resume it."""
-    train(train_config(*QUIET, f"scheduler={scheduler}", "trainer.max_epochs=2",
-                       "+trainer.limit_train_batches=2", "+trainer.limit_val_batches=1"))
+    with weights_only=True for `ckpt_path=last` to resume it. The learning rate is logged as often
+    as the scheduler changes it: every step, or once an epoch (a constant one too)."""
+    cfg = train_config(*QUIET, f"scheduler={scheduler}", "trainer.max_epochs=2",
+                       "+trainer.limit_train_batches=2", "+trainer.limit_val_batches=1")
+    train(cfg)
     checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
     assert len(checkpoint["lr_schedulers"]) == (scheduler != "none")
     events = EventAccumulator(str(tmp_path))
     events.Reload()
-    assert "lr-Adam" in events.Tags()["scalars"]
+    per_step = (cfg.scheduler or {}).get("interval") == "step"
+    assert len(events.Scalars("lr-Adam")) == (4 if per_step else 2)
 
 
 @pytest.fixture(scope="module")

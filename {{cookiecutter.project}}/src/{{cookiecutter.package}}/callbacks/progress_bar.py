@@ -1,0 +1,28 @@
+"""Lightning's tqdm progress bar, redrawn by the clock instead of after every batch.
+
+Lightning redraws the bar (and its loss postfix) every `refresh_rate` batches; a redraw costs about
+0.3 ms, a tenth of a small MLP's step on a CPU. Redrawing at most every `min_interval` seconds keeps
+the bar as lively for steps of a millisecond as for steps of a second, and costs nothing worth
+measuring. The last batch of every loop is always drawn. `refresh_rate: 0` hides the bars.
+"""
+
+import time
+
+from lightning.pytorch.callbacks import TQDMProgressBar
+
+
+class TimedProgressBar(TQDMProgressBar):
+    def __init__(self, min_interval: float = 0.2, refresh_rate: int = 1, **kwargs) -> None:
+        super().__init__(refresh_rate=refresh_rate, **kwargs)
+        self.min_interval = min_interval
+        self._last_redraw = float("-inf")
+
+    def _should_update(self, current: int, total: int) -> bool:
+        # Lightning's own question after each batch of every loop (train, validate, test, predict).
+        if not super()._should_update(current, total):
+            return False
+        now = time.monotonic()
+        if current != total and now - self._last_redraw < self.min_interval:
+            return False
+        self._last_redraw = now
+        return True
