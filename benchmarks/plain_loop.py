@@ -20,9 +20,11 @@ from launch_clock import since_launch
 from synthetic import TARGET
 
 THREADS = 1
+EVAL_BATCH_SIZE = 4096  # the project's batch for validation and test
 
 
-def main(table: str, epochs: int, batch_size: int) -> None:
+def training_data(table: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Training and validation features and targets, split and standardised as the project does."""
     # The project's default (torch_threads: 1), so that the comparison is of the loops alone.
     torch.set_num_threads(THREADS)
     torch.manual_seed(0)
@@ -35,11 +37,17 @@ def main(table: str, epochs: int, batch_size: int) -> None:
     mean, std = x[train].mean(0), x[train].std(0)
     features = torch.from_numpy((x - mean) / std)
     targets = torch.from_numpy(y)
-    x_train, y_train = features[train], targets[train]
-    x_val, y_val = features[val], targets[val]
+    return features[train], targets[train], features[val], targets[val]
 
-    model = nn.Sequential(nn.Linear(x.shape[1], 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
-                          nn.Linear(64, 1))
+
+def network(inputs: int) -> nn.Module:
+    return nn.Sequential(nn.Linear(inputs, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
+                         nn.Linear(64, 1))
+
+
+def main(table: str, epochs: int, batch_size: int) -> None:
+    x_train, y_train, x_val, y_val = training_data(table)
+    model = network(x_train.shape[1])
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.BCEWithLogitsLoss()
     first_step = None
@@ -58,9 +66,10 @@ def main(table: str, epochs: int, batch_size: int) -> None:
         model.eval()
         with torch.no_grad():
             val_loss = sum(
-                loss_fn(model(x_val[s : s + 4096]).squeeze(-1), y_val[s : s + 4096]).item()
-                * len(y_val[s : s + 4096])
-                for s in range(0, len(y_val), 4096)
+                loss_fn(model(x_val[s : s + EVAL_BATCH_SIZE]).squeeze(-1),
+                        y_val[s : s + EVAL_BATCH_SIZE]).item()
+                * len(y_val[s : s + EVAL_BATCH_SIZE])
+                for s in range(0, len(y_val), EVAL_BATCH_SIZE)
             ) / len(y_val)
         print(f"epoch_end_s={since_launch():.4f} val_loss={val_loss:.4f}", flush=True)
 

@@ -5,7 +5,8 @@
 (a) the generated project's `train` with its default callbacks, metrics and TensorBoard logging;
 (b) a minimal hand-written PyTorch loop with the same split, preprocessing, model, optimizer, batch
     size and a validation pass per epoch: the floor;
-(c) the same project fed by a per-row TensorDataset and the DataLoader's default collate.
+(c) the same project fed by a per-row TensorDataset and the DataLoader's default collate;
+(d) the plain loop's network and batches in a bare LightningModule: Lightning's own floor.
 Every run is a fresh process of a few epochs. Seconds per epoch are the gaps between epoch ends
 (training plus validation), so start-up cancels out; start-up is the time from launch to the first
 training step. Medians over repeats, run interleaved. Prints a table and writes the figures as JSON.
@@ -67,6 +68,8 @@ def pipelines(table: Path, scratch: Path) -> dict:
         "b_plain_loop": lambda e: [sys.executable, str(HERE / "plain_loop.py"), str(table), str(e),
                                    str(BATCH_SIZE)],
         "c_per_row": lambda e: project_command(table, e, run_dir("c", e), per_row),
+        "d_bare_lightning": lambda e: [sys.executable, str(HERE / "bare_lightning.py"), str(table),
+                                       str(e), str(BATCH_SIZE)],
     }
 
 
@@ -123,11 +126,11 @@ def bench(table: Path, rows: int, epochs: int, repeats: int, scratch: Path,
 
 
 def table_lines(title: str, results: dict) -> list[str]:
-    header = (f"{'pipeline':<14} {'s/epoch':>9} {'samples/s':>11} {'1st step s':>11} "
+    header = (f"{'pipeline':<16} {'s/epoch':>9} {'samples/s':>11} {'1st step s':>11} "
               f"{'peak MB':>9}")
     lines = [f"\n{title}", header]
     for name, r in results.items():
-        lines.append(f"{name:<14} {r['seconds_per_epoch']:>9.3f} "
+        lines.append(f"{name:<16} {r['seconds_per_epoch']:>9.3f} "
                      f"{r['train_samples_per_second']:>11,.0f} {r['first_step_s']:>11.2f} "
                      f"{r['peak_rss_mb']:>9.0f}")
     return lines
@@ -149,19 +152,19 @@ def main() -> None:
     report: dict = {"rows": args.rows, "features": FEATURES, "batch_size": BATCH_SIZE,
                     "repeats": args.repeats, "torch_threads": THREADS}
     table = write_table(workdir / f"table-{args.rows}.csv", args.rows)
-    names = ["a_project", "b_plain_loop", "c_per_row"]
+    names = ["a_project", "b_plain_loop", "c_per_row", "d_bare_lightning"]
     report["results"] = bench(table, args.rows, args.epochs, args.repeats, scratch, names)
-    results = report["results"]
+    per_epoch = {name: r["seconds_per_epoch"] for name, r in report["results"].items()}
     report["ratios"] = {
-        "a_over_b_seconds_per_epoch": results["a_project"]["seconds_per_epoch"]
-        / results["b_plain_loop"]["seconds_per_epoch"],
-        "c_over_a_seconds_per_epoch": results["c_per_row"]["seconds_per_epoch"]
-        / results["a_project"]["seconds_per_epoch"],
+        "a_over_b": per_epoch["a_project"] / per_epoch["b_plain_loop"],
+        "c_over_a": per_epoch["c_per_row"] / per_epoch["a_project"],
+        "d_over_b": per_epoch["d_bare_lightning"] / per_epoch["b_plain_loop"],
+        "a_over_d": per_epoch["a_project"] / per_epoch["d_bare_lightning"],
     }
     lines = table_lines(f"{args.rows:,} rows x {FEATURES} features, batch {BATCH_SIZE}, "
-                        f"medians of {args.repeats}", results)
-    lines.append(f"(a)/(b) seconds per epoch: {report['ratios']['a_over_b_seconds_per_epoch']:.2f}"
-                 f"   (c)/(a): {report['ratios']['c_over_a_seconds_per_epoch']:.2f}")
+                        f"medians of {args.repeats}", report["results"])
+    lines.append("seconds per epoch: " + "   ".join(
+        f"({name[0]})/({name[-1]}) {ratio:.2f}" for name, ratio in report["ratios"].items()))
     if args.million:
         big = write_table(workdir / "table-1000000.csv", 1_000_000)
         report["million"] = bench(big, 1_000_000, 3, 1, scratch, ["a_project", "b_plain_loop"])
