@@ -118,7 +118,7 @@ def bench(table: Path, rows: int, epochs: int, repeats: int, scratch: Path,
     runs: dict[str, list[dict]] = {name: [] for name in names}
     for repeat in range(repeats):  # interleaved, so that machine noise spreads over every pipeline
         for name in names:
-            result = measure(commands[name](epochs), scratch / f"{name}-{repeat}.log")
+            result = measure(commands[name](epochs), scratch / f"{name}-{rows}-{repeat}.log")
             runs[name].append(result)
             print(f"  {name} repeat {repeat}: {result['seconds_per_epoch']:.3f} s/epoch",
                   file=sys.stderr, flush=True)
