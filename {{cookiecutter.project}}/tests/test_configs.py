@@ -155,6 +155,9 @@ def test_every_app_config_composes(tmp_path, config_name, overrides):
          "callbacks.decision_boundary.every_n_epochs"),
         ("callbacks.decision_boundary.resolution=1", "callbacks.decision_boundary.resolution"),
         ("callbacks.test_plots.num_thresholds=1", "callbacks.test_plots.num_thresholds"),
+        ("callbacks.progress_bar.min_interval=abc", "callbacks.progress_bar.min_interval"),
+        ("callbacks.progress_bar.min_interval=-1", "callbacks.progress_bar.min_interval"),
+        ("callbacks.progress_bar.refresh_rate=-1", "callbacks.progress_bar.refresh_rate"),
         ("trainer.gradient_clip_algorithm=l2", "trainer.gradient_clip_algorithm"),
     ],
 )

@@ -193,6 +193,9 @@ RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("callbacks.decision_boundary.resolution", lambda v: _is_count(v, 2),
      "a whole number >= 2 (grid points per axis)"),
     ("callbacks.test_plots.num_thresholds", lambda v: _is_count(v, 2), "a whole number >= 2"),
+    ("callbacks.progress_bar.min_interval", _is_non_negative, "a number of seconds >= 0"),
+    ("callbacks.progress_bar.refresh_rate", lambda v: _is_count(v, 0),
+     "a whole number >= 0 (0: no progress bars)"),
     ("trainer.gradient_clip_val", _is_non_negative, "a number >= 0, or null for no clipping"),
     ("trainer.gradient_clip_algorithm", lambda v: v in ("norm", "value"), "norm or value"),
 )
