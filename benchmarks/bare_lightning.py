@@ -18,7 +18,7 @@ from plain_loop import EVAL_BATCH_SIZE, network, training_data
 
 
 class Batches:
-    """Shuffled (or ordered) batches cut from two tensors, as the plain loop cuts them."""
+    """Shuffled (or ordered) batches gathered from two tensors, as the plain loop gathers them."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool) -> None:
         self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
@@ -29,7 +29,7 @@ class Batches:
     def __iter__(self):
         order = torch.randperm(len(self.y)) if self.shuffle else torch.arange(len(self.y))
         for rows in order.split(self.batch_size):
-            yield self.x[rows], self.y[rows]
+            yield self.x.index_select(0, rows), self.y.index_select(0, rows)
 
 
 class Bare(L.LightningModule):

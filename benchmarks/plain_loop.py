@@ -56,7 +56,9 @@ def main(table: str, epochs: int, batch_size: int) -> None:
         order = torch.randperm(len(x_train))
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            loss = loss_fn(model(x_train[rows]).squeeze(-1), y_train[rows])
+            # index_select, as the project gathers (faster than x_train[rows] on a CPU).
+            features, targets = x_train.index_select(0, rows), y_train.index_select(0, rows)
+            loss = loss_fn(model(features).squeeze(-1), targets)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

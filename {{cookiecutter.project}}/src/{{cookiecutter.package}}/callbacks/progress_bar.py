@@ -3,7 +3,9 @@
 Lightning redraws the bar (and its loss postfix) every `refresh_rate` batches; a redraw costs about
 0.3 ms, a tenth of a small MLP's step on a CPU. Redrawing at most every `min_interval` seconds keeps
 the bar as lively for steps of a millisecond as for steps of a second, and costs nothing worth
-measuring. The last batch of every loop is always drawn. `refresh_rate: 0` hides the bars.
+measuring. The last batch of every loop is always drawn. One clock serves the training, validation
+and test bars. `refresh_rate` still counts too (a redraw needs both `refresh_rate` batches and
+`min_interval` seconds); `refresh_rate: 0` hides the bars.
 """
 
 import time

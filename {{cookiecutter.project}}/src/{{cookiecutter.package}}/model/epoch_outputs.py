@@ -3,8 +3,10 @@
 Updating a MetricCollection of three torchmetrics and a MeanMetric of the loss costs about 0.3 ms a
 step, more than a tenth of a small MLP's step on a CPU. Keeping the step's scores and targets costs
 two list appends; the task's metrics then see the whole epoch in one update (`compute`), with the
-same result. As a torchmetrics `Metric` the lists are gathered from every DDP process (uneven shares
-included), so every process computes the metrics of the whole epoch.
+same result. As a torchmetrics `Metric` the lists are gathered from every DDP process (uneven
+shares included), so every process computes the metrics of the whole epoch. The price is memory:
+the epoch's scores (one per row; one per row and class for multiclass) and targets, kept on the
+training device until the epoch ends.
 """
 
 import torch
@@ -30,11 +32,14 @@ class EpochOutputs(Metric):
 
     def update(self, scores: torch.Tensor, targets: torch.Tensor, loss: torch.Tensor) -> None:
         """`loss` is the batch's mean loss; weighting it by the batch's rows gives the epoch's
-        mean per row however the last batch is cut."""
+        mean per row however the last batch is cut. A NaN loss makes the epoch's loss NaN (which
+        stops the run, callbacks/non_finite_loss.py) rather than being left out."""
         self.scores.append(scores)
         self.targets.append(targets)
-        self.loss_sum += loss * len(targets)
-        self.count += len(targets)
+        if len(targets):  # an empty share (fewer rows than processes) has a NaN mean loss
+            # In float32: a float16 loss times 1024 rows can overflow.
+            self.loss_sum += loss.to(self.loss_sum.dtype) * len(targets)
+            self.count += len(targets)
 
     def compute(self) -> dict[str, torch.Tensor]:
         """The mean loss under "loss", and the task's metrics under their own names."""

@@ -41,9 +41,9 @@ class TabularModule(L.LightningModule):
             # In place: checkpoints keep the plain network's parameter names either way.
             self.net.compile()
         # Each stage's outputs, for its loss and metrics (model/metrics.py) once per epoch.
-        self.train_epoch = EpochOutputs(task, num_classes)
-        self.val_epoch = EpochOutputs(task, num_classes)
-        self.test_epoch = EpochOutputs(task, num_classes)
+        self.train_outputs = EpochOutputs(task, num_classes)
+        self.val_outputs = EpochOutputs(task, num_classes)
+        self.test_outputs = EpochOutputs(task, num_classes)
 
     @classmethod
     def from_checkpoint(cls, checkpoint: dict[str, Any]) -> "TabularModule":
@@ -83,16 +83,16 @@ class TabularModule(L.LightningModule):
         loss = self._loss(outputs, scores, targets)
         # Only keep the outputs here: logging every step costs more than a small MLP's step, and
         # updating the metrics every step a tenth of it (DESIGN.md, "Speed").
-        getattr(self, f"{stage}_epoch").update(scores.detach(), targets, loss.detach())
+        getattr(self, f"{stage}_outputs").update(scores.detach(), targets, loss.detach())
         return loss
 
     def _log_epoch(self, stage: str) -> None:
         """Log the epoch's loss and metrics once, as plain numbers, and start afresh."""
-        epoch = getattr(self, f"{stage}_epoch")
-        results = epoch.compute()
+        kept = getattr(self, f"{stage}_outputs")
+        results = kept.compute()
         self.log(f"{stage}/loss", results.pop("loss"), prog_bar=True)
         self.log_dict({f"{stage}/{name}": value for name, value in results.items()})
-        epoch.reset()
+        kept.reset()
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
