@@ -43,8 +43,8 @@ BAD_INPUTS = [
     ("loss that cannot train the inferred task",
      lambda d: [f"data.path={table(d / 't.csv', x=GOOD['x'], label=['a', 'b', 'c', 'd'] * 10)}",
                 "data.target=label", "loss=bce"],
-     r"loss=torch.nn.BCEWithLogitsLoss cannot train a multiclass task; losses for multiclass: "
-     r"torch.nn.CrossEntropyLoss"),
+     r"loss=bce \(torch.nn.BCEWithLogitsLoss\) cannot train a multiclass task; losses for "
+     r"multiclass: cross_entropy \(or loss=auto\)"),
     ("monitor that the inferred task does not log",
      lambda d: [f"data.path={table(d / 't.csv', x=GOOD['x'], y=[v * 1.5 for v in GOOD['x']])}",
                 "data.target=y", "callbacks.early_stopping.monitor=val/auroc",

@@ -26,7 +26,8 @@ def user_error(result) -> str:
     ("model.dropout=1.0", "model.dropout=1.0 is not allowed: expected a number in [0, 1)"),
     ("optimizer.lr=-0.1", "optimizer.lr=-0.1 is not allowed: expected a number > 0"),
     ("model.hidden_sizes=[16,0]", "model.hidden_sizes=[16, 0] is not allowed"),
-    ("loss=quantile", "QuantileLoss cannot train a binary task; losses for binary:"),
+    ("loss=quantile", "loss=quantile ({{ cookiecutter.package }}.model.quantile_loss.QuantileLoss) "
+                      "cannot train a binary task; losses for binary: bce, cross_entropy, mse"),
 ])
 def test_configuration_errors(tmp_path, override, expected):
     line = user_error(run_app("train", override, f"hydra.run.dir={tmp_path}", cwd=tmp_path))

@@ -31,6 +31,15 @@ LOSS_TASKS = {
     "torch.nn.HuberLoss": ("binary", "regression"),
     "{{ cookiecutter.package }}.model.quantile_loss.QuantileLoss": ("regression",),
 }
+# The `loss=` choice (configs/loss/) of each class, for messages in the user's words.
+LOSS_CHOICES = {
+    "torch.nn.BCEWithLogitsLoss": "bce",
+    "torch.nn.CrossEntropyLoss": "cross_entropy",
+    "torch.nn.MSELoss": "mse",
+    "torch.nn.L1Loss": "l1",
+    "torch.nn.HuberLoss": "huber",
+    "{{ cookiecutter.package }}.model.quantile_loss.QuantileLoss": "quantile",
+}
 
 # The metrics logged per task (model/metrics.py), each as train/<name> and val/<name> besides loss.
 TASK_METRICS = {
@@ -47,10 +56,10 @@ def check_loss_fits_task(loss_target: str, task: str) -> None:
     """Refuse a loss that cannot train this task, e.g. binary cross-entropy on three classes."""
     allowed = LOSS_TASKS.get(loss_target)
     if allowed is not None and task not in allowed:
-        fitting = [name for name, tasks in LOSS_TASKS.items() if task in tasks]
+        fitting = [LOSS_CHOICES[name] for name, tasks in LOSS_TASKS.items() if task in tasks]
         raise UserError(
-            f"loss={loss_target} cannot train a {task} task; "
-            f"losses for {task}: {', '.join(fitting)}"
+            f"loss={LOSS_CHOICES[loss_target]} ({loss_target}) cannot train a {task} task; "
+            f"losses for {task}: {', '.join(fitting)} (or loss=auto)"
         )
 
 
