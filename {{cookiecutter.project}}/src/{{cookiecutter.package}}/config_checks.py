@@ -31,15 +31,6 @@ LOSS_TASKS = {
     "torch.nn.HuberLoss": ("binary", "regression"),
     "{{ cookiecutter.package }}.model.quantile_loss.QuantileLoss": ("regression",),
 }
-# The `loss=` choice (configs/loss/) of each class, for messages in the user's words.
-LOSS_CHOICES = {
-    "torch.nn.BCEWithLogitsLoss": "bce",
-    "torch.nn.CrossEntropyLoss": "cross_entropy",
-    "torch.nn.MSELoss": "mse",
-    "torch.nn.L1Loss": "l1",
-    "torch.nn.HuberLoss": "huber",
-    "{{ cookiecutter.package }}.model.quantile_loss.QuantileLoss": "quantile",
-}
 
 # The metrics logged per task (model/metrics.py), each as train/<name> and val/<name> besides loss.
 TASK_METRICS = {
@@ -56,11 +47,21 @@ def check_loss_fits_task(loss_target: str, task: str) -> None:
     """Refuse a loss that cannot train this task, e.g. binary cross-entropy on three classes."""
     allowed = LOSS_TASKS.get(loss_target)
     if allowed is not None and task not in allowed:
-        fitting = [LOSS_CHOICES[name] for name, tasks in LOSS_TASKS.items() if task in tasks]
+        choices = loss_choices()
+        fitting = [choices.get(name, name) for name, tasks in LOSS_TASKS.items() if task in tasks]
         raise UserError(
-            f"loss={LOSS_CHOICES[loss_target]} ({loss_target}) cannot train a {task} task; "
-            f"losses for {task}: {', '.join(fitting)} (or loss=auto)"
+            f"loss={choices.get(loss_target, loss_target)} ({loss_target}) cannot train a {task} "
+            f"task; losses for {task}: {', '.join(fitting)} (or loss=auto)"
         )
+
+
+def loss_choices() -> dict[str, str]:
+    """Loss class -> its `loss=` choice, read from configs/loss/ (auto has no class of its own),
+    so that messages use the user's words."""
+    folder = files(__package__) / "configs" / "loss"
+    targets = {name: OmegaConf.create((folder / f"{name}.yaml").read_text()).get("_target_")
+               for name in config_group_choices("loss")}
+    return {target: name for name, target in targets.items() if target}
 
 
 def check_class_weights(weight: list[float] | None, classes: list[Any]) -> None:
