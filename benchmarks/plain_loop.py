@@ -53,9 +53,7 @@ def main(table: str, epochs: int, batch_size: int) -> None:
     first_step = None
     for _ in range(epochs):
         model.train()
-        order = torch.randperm(len(x_train))
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
+        for rows in torch.randperm(len(x_train)).split(batch_size):
             # index_select, as the project gathers (faster than x_train[rows] on a CPU).
             features, targets = x_train.index_select(0, rows), y_train.index_select(0, rows)
             loss = loss_fn(model(features).squeeze(-1), targets)
@@ -68,10 +66,9 @@ def main(table: str, epochs: int, batch_size: int) -> None:
         model.eval()
         with torch.no_grad():
             val_loss = sum(
-                loss_fn(model(x_val[s : s + EVAL_BATCH_SIZE]).squeeze(-1),
-                        y_val[s : s + EVAL_BATCH_SIZE]).item()
-                * len(y_val[s : s + EVAL_BATCH_SIZE])
-                for s in range(0, len(y_val), EVAL_BATCH_SIZE)
+                loss_fn(model(features).squeeze(-1), targets).item() * len(targets)
+                for features, targets in zip(x_val.split(EVAL_BATCH_SIZE),
+                                             y_val.split(EVAL_BATCH_SIZE), strict=True)
             ) / len(y_val)
         print(f"epoch_end_s={since_launch():.4f} val_loss={val_loss:.4f}", flush=True)
 

@@ -43,8 +43,7 @@ class EpochOutputs(Metric):
 
     def compute(self) -> dict[str, torch.Tensor]:
         """The mean loss under "loss", and the task's metrics under their own names."""
-        self.metrics.reset()
         self.metrics.update(dim_zero_cat(self.scores), dim_zero_cat(self.targets))
         results = {"loss": self.loss_sum / self.count, **self.metrics.compute()}
-        self.metrics.reset()
+        self.metrics.reset()  # frees their copy of the epoch, and leaves them ready for the next
         return results

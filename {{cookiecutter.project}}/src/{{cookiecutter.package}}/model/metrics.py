@@ -20,15 +20,14 @@ def task_metrics(
 
     `validate_args=False` skips the classification metrics' checks of their inputs; `options` go
     to every metric, e.g. `sync_on_compute=False`."""
+    checked = {**options, "validate_args": validate_args}  # classification metrics only
     if task == "binary":
-        options["validate_args"] = validate_args
-        return MetricCollection({"acc": BinaryAccuracy(**options), "auroc": BinaryAUROC(**options),
-                                 "f1": BinaryF1Score(**options)})
+        return MetricCollection({"acc": BinaryAccuracy(**checked), "auroc": BinaryAUROC(**checked),
+                                 "f1": BinaryF1Score(**checked)})
     if task == "multiclass":
-        options["validate_args"] = validate_args
         return MetricCollection({
-            "acc": MulticlassAccuracy(num_classes, average="micro", **options),
-            "f1": MulticlassF1Score(num_classes, average="macro", **options),
+            "acc": MulticlassAccuracy(num_classes, average="micro", **checked),
+            "f1": MulticlassF1Score(num_classes, average="macro", **checked),
         })
     return MetricCollection({"mse": MeanSquaredError(**options),
                              "mae": MeanAbsoluteError(**options), "r2": R2Score(**options)})
