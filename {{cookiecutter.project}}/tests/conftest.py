@@ -11,6 +11,8 @@ from omegaconf import DictConfig
 
 PACKAGE = "{{ cookiecutter.package }}"
 CONFIG_DIR = Path(str(files(PACKAGE) / "configs"))
+# Overrides for a run whose console output no test reads: no progress bars, no model summary.
+QUIET = ("callbacks.progress_bar.refresh_rate=0", "trainer.enable_model_summary=false")
 
 
 def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
@@ -32,7 +34,10 @@ def run_app(app: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run `python -m <package>.<app> args...` as a user would, capturing its output."""
     return subprocess.run(
         [sys.executable, "-m", f"{PACKAGE}.{app}", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=600,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -42,9 +47,14 @@ def finished_sweep(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("sweep")
     sweep = workdir / "sweep"
     result = run_app(
-        "train", "-m", "optimizer=sgd,adam", "model.hidden_sizes=[8]", "trainer.max_epochs=2",
-        "callbacks.progress_bar.refresh_rate=0", "trainer.enable_model_summary=false",
-        f"hydra.sweep.dir={sweep}", cwd=workdir,
+        "train",
+        "-m",
+        "optimizer=sgd,adam",
+        "model.hidden_sizes=[8]",
+        "trainer.max_epochs=2",
+        *QUIET,
+        f"hydra.sweep.dir={sweep}",
+        cwd=workdir,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return sweep, result

@@ -19,8 +19,14 @@ def fresh_table(task: str, rows: int = 600, seed: int = 0) -> pd.DataFrame:
     region = rng.choice(["north", "south", "east", "west"], rows)  # unrelated to the outcome
     active = rng.random(rows) < 0.6
     children = rng.integers(0, 4, rows)
-    signal = (0.06 * (age - 45) + 1.5 * (plan == "premium") - 1.5 * (plan == "basic")
-              + 1.2 * active - 0.5 * children + 0.7)
+    signal = (
+        0.06 * (age - 45)
+        + 1.5 * (plan == "premium")
+        - 1.5 * (plan == "basic")
+        + 1.2 * active
+        - 0.5 * children
+        + 0.7
+    )
     noisy = signal + rng.normal(0, 0.5, rows)
     if task == "binary":
         outcome = np.where(noisy > 0, "yes", "no")
@@ -28,16 +34,18 @@ def fresh_table(task: str, rows: int = 600, seed: int = 0) -> pd.DataFrame:
         outcome = np.select([noisy < -0.7, noisy < 0.9], ["low", "medium"], "high")
     else:
         outcome = (10 * noisy + 50).round(3)
-    frame = pd.DataFrame({
-        "customer_id": [f"C{i:05d}" for i in rng.permutation(rows)],
-        "age": age,
-        "income": income,
-        "plan": plan,
-        "region": region,
-        "active": active,
-        "children": children,
-        TARGET: outcome,
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:05d}" for i in rng.permutation(rows)],
+            "age": age,
+            "income": income,
+            "plan": plan,
+            "region": region,
+            "active": active,
+            "children": children,
+            TARGET: outcome,
+        }
+    )
     gaps = rng.random((rows, 3)) < 0.05
     frame["age"] = frame["age"].mask(gaps[:, 0])
     frame["plan"] = frame["plan"].mask(gaps[:, 1])

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from conftest import run_app
 
-from {{ cookiecutter.package }}.config_checks import check_config
-from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.support.config_checks import check_config
+from {{ cookiecutter.package }}.support.errors import UserError
 from {{ cookiecutter.package }}.train import train
 
 
@@ -18,46 +18,84 @@ GOOD = {"x": [1.0, 2.0, 3.0, 4.0] * 10, "label": ["yes", "no"] * 20}
 
 # (what the file is, data overrides, the message that must name the problem)
 BAD_INPUTS = [
-    ("missing file", lambda d: ["data.path=" + str(d / "nowhere.csv"), "data.target=label"],
-     r"data.path='.*nowhere.csv' does not exist: give the path of a CSV or Parquet file"),
-    ("directory", lambda d: ["data.path=" + str(d), "data.target=label"],
-     r"data.path='.*' is a directory"),
-    ("empty file", lambda d: [f"data.path={d / 'empty.csv'}", "data.target=label"],
-     r"data.path='.*empty.csv' is an empty file"),
-    ("missing target", lambda d: [f"data.path={table(d / 't.csv', **GOOD)}", "data.target=outcome"],
-     r"data.target names a column missing from data.path='.*t.csv': 'outcome'; "
-     r"its columns are x, label"),
-    ("single-valued target",
-     lambda d: [f"data.path={table(d / 't.csv', x=[1.0, 2.0] * 5, label=['yes'] * 10)}",
-                "data.target=label"],
-     r"data.target='label' holds a single value \(yes\) .*at least two distinct values"),
-    ("numeric column holding text",
-     lambda d: [f"data.path={table(d / 't.csv', x=['1.5'] * 39 + ['n/a?'], label=GOOD['label'])}",
-                "data.target=label", "data.numeric=[x]"],
-     r"column 'x' of data.path='.*' holds text \('n/a\?' in data row 40\), but data.numeric "
-     r"lists it"),
-    ("no usable row",
-     lambda d: [f"data.path={table(d / 't.csv', x=[1.0, None], label=[None, 'a'])}",
-                "data.target=label", "data.missing=drop"],
-     r"no row with a value in every column of x, label \(data.missing=drop\)"),
-    ("loss that cannot train the inferred task",
-     lambda d: [f"data.path={table(d / 't.csv', x=GOOD['x'], label=['a', 'b', 'c', 'd'] * 10)}",
-                "data.target=label", "loss=bce"],
-     r"loss=bce \(torch.nn.BCEWithLogitsLoss\) cannot train a multiclass task; losses for "
-     r"multiclass: cross_entropy \(or loss=auto\)"),
-    ("monitor that the inferred task does not log",
-     lambda d: [f"data.path={table(d / 't.csv', x=GOOD['x'], y=[v * 1.5 for v in GOOD['x']])}",
-                "data.target=y", "callbacks.early_stopping.monitor=val/auroc",
-                "callbacks.early_stopping.mode=max"],
-     r"callbacks.early_stopping.monitor='val/auroc' is not logged: expected one of val/loss, "
-     r"val/mse"),
+    (
+        "missing file",
+        lambda d: ["data.path=" + str(d / "nowhere.csv"), "data.target=label"],
+        r"data.path='.*nowhere.csv' does not exist: give the path of a CSV or Parquet file",
+    ),
+    (
+        "directory",
+        lambda d: ["data.path=" + str(d), "data.target=label"],
+        r"data.path='.*' is a directory",
+    ),
+    (
+        "empty file",
+        lambda d: [f"data.path={d / 'empty.csv'}", "data.target=label"],
+        r"data.path='.*empty.csv' is an empty file",
+    ),
+    (
+        "missing target",
+        lambda d: [f"data.path={table(d / 't.csv', **GOOD)}", "data.target=outcome"],
+        r"data.target names a column missing from data.path='.*t.csv': 'outcome'; "
+        r"its columns are x, label",
+    ),
+    (
+        "single-valued target",
+        lambda d: [
+            f"data.path={table(d / 't.csv', x=[1.0, 2.0] * 5, label=['yes'] * 10)}",
+            "data.target=label",
+        ],
+        r"data.target='label' holds a single value \(yes\) .*at least two distinct values",
+    ),
+    (
+        "numeric column holding text",
+        lambda d: [
+            f"data.path={table(d / 't.csv', x=['1.5'] * 39 + ['n/a?'], label=GOOD['label'])}",
+            "data.target=label",
+            "data.numeric=[x]",
+        ],
+        r"column 'x' of data.path='.*' holds text \('n/a\?' in data row 40\), but data.numeric "
+        r"lists it",
+    ),
+    (
+        "no usable row",
+        lambda d: [
+            f"data.path={table(d / 't.csv', x=[1.0, None], label=[None, 'a'])}",
+            "data.target=label",
+            "data.missing=drop",
+        ],
+        r"no row with a value in every column of x, label \(data.missing=drop\)",
+    ),
+    (
+        "loss that cannot train the inferred task",
+        lambda d: [
+            f"data.path={table(d / 't.csv', x=GOOD['x'], label=['a', 'b', 'c', 'd'] * 10)}",
+            "data.target=label",
+            "loss=bce",
+        ],
+        r"loss=bce \(torch.nn.BCEWithLogitsLoss\) cannot train a multiclass task \(it trains "
+        r"binary\); losses for multiclass: cross_entropy, huber, l1, mse \(or loss=auto\)",
+    ),
+    (
+        "monitor that the inferred task does not log",
+        lambda d: [
+            f"data.path={table(d / 't.csv', x=GOOD['x'], y=[v * 1.5 for v in GOOD['x']])}",
+            "data.target=y",
+            "callbacks.early_stopping.monitor=val/auroc",
+            "callbacks.early_stopping.mode=max",
+        ],
+        r"callbacks.early_stopping.monitor='val/auroc' is not logged: expected one of val/loss, "
+        r"val/mse",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("what", "overrides", "message"), BAD_INPUTS,
-                         ids=[case[0] for case in BAD_INPUTS])
-def test_bad_input_is_refused_before_anything_is_written(train_config, tmp_path, what,
-                                                          overrides, message):
+@pytest.mark.parametrize(
+    ("what", "overrides", "message"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS]
+)
+def test_bad_input_is_refused_before_anything_is_written(
+    train_config, tmp_path, what, overrides, message
+):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "empty.csv").write_text("")
@@ -72,10 +110,14 @@ def test_bad_input_is_refused_before_anything_is_written(train_config, tmp_path,
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["data.val_fraction=0.5", "data.test_fraction=0.45"],
-         "data.val_fraction + data.test_fraction = 0.95 leaves too few training rows"),
-        (["data.val_fraction=0.5", "data.num_folds=2"],
-         "data.val_fraction + 1/data.num_folds = 1 leaves too few training rows"),
+        (
+            ["data.val_fraction=0.5", "data.test_fraction=0.45"],
+            "data.val_fraction + data.test_fraction = 0.95 leaves too few training rows",
+        ),
+        (
+            ["data.val_fraction=0.5", "data.num_folds=2"],
+            "data.val_fraction + 1/data.num_folds = 1 leaves too few training rows",
+        ),
         (["data.num_folds=1"], "data.num_folds=1 is not allowed"),
         (["data.num_folds=5", "data.fold=5"], "data.fold=5 is not allowed: .* 0 to .* = 4"),
         (["data.missing=guess"], "data.missing='guess' is not allowed: expected one of impute"),
@@ -90,8 +132,14 @@ def test_data_settings_that_cannot_work_are_refused(train_config, overrides, mes
 def test_from_the_command_line_one_line_exit_2_nothing_written(tmp_path):
     path = table(tmp_path / "t.csv", **GOOD)
     run_dir = tmp_path / "run"
-    result = run_app("train", "data=csv", f"data.path={path}", "data.target=outcome",
-                     f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    result = run_app(
+        "train",
+        "data=csv",
+        f"data.path={path}",
+        "data.target=outcome",
+        f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"error: data.target names a column missing from data.path='{path}': 'outcome'; "
@@ -102,8 +150,13 @@ def test_from_the_command_line_one_line_exit_2_nothing_written(tmp_path):
 
 
 def test_fractions_without_training_rows_fail_before_torch_is_imported(tmp_path):
-    result = run_app("train", "data.val_fraction=0.6", "data.test_fraction=0.4",
-                     f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    result = run_app(
+        "train",
+        "data.val_fraction=0.6",
+        "data.test_fraction=0.4",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert "data.val_fraction + data.test_fraction = 1 leaves too few" in result.stderr
     assert "Traceback" not in result.stderr

@@ -9,29 +9,54 @@ import pytest
 from conftest import CONFIG_DIR, PACKAGE, compose_config, run_app
 from omegaconf import OmegaConf
 
-from {{ cookiecutter.package }}.config_checks import (
-    LOSS_TASKS,
-    TASK_METRICS,
+from {{ cookiecutter.package }}.configs import group_choices, load_choice
+from {{ cookiecutter.package }}.model.losses import CONTRACT_KEY, INPUTS
+from {{ cookiecutter.package }}.model.lr_schedulers import LIGHTNING_KEYS
+from {{ cookiecutter.package }}.model.metrics import TASK_METRICS
+from {{ cookiecutter.package }}.support.config_checks import (
     check_class_weights,
     check_config,
     check_loss_fits_task,
-    loss_choices,
 )
-from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.model.lr_schedulers import LIGHTNING_KEYS
+from {{ cookiecutter.package }}.support.errors import UserError
 
-GROUPS = ["data", "model", "optimizer", "scheduler", "loss", "dropout_schedule", "callbacks",
-          "logger", "trainer"]
-CHOICES = [(g, f.stem) for g in GROUPS for f in sorted((CONFIG_DIR / g).glob("*.yaml"))
-           if f.stem != "default" or g == "callbacks"]
-# The settings a choice needs besides itself (data=csv names no file of its own: the user does).
-NEEDS = {("loss", "quantile"): ["data.task=regression"],
-         ("data", "csv"): ["data.path=table.csv", "data.target=label"]}
+GROUPS = [
+    "data",
+    "model",
+    "optimizer",
+    "scheduler",
+    "loss",
+    "dropout_schedule",
+    "callbacks",
+    "logger",
+    "trainer",
+]
+CHOICES = [
+    (g, f.stem)
+    for g in GROUPS
+    for f in sorted((CONFIG_DIR / g).glob("*.yaml"))
+    if f.stem != "default" or g == "callbacks"
+]
+# A table of each task, to try a loss on a task it trains.
+DATA_OF_TASK = {"binary": "heart", "multiclass": "wine", "regression": "diabetes"}
+
+
+def needs(group: str, choice: str) -> list[str]:
+    """What a choice needs besides itself: data of a task the loss trains; a file and its target
+    for a data config that leaves them to the user (csv)."""
+    if group == "loss" and CONTRACT_KEY in load_choice("loss", choice):
+        first_task = next(iter(load_choice("loss", choice)[CONTRACT_KEY]))
+        return [f"data={DATA_OF_TASK[first_task]}"]
+    if group == "data":
+        data = compose_config("train", [f"data={choice}"]).data
+        if any(OmegaConf.is_missing(data, key) for key in ("path", "target")):
+            return ["data.path=table.csv", "data.target=label"]
+    return []
 
 
 @pytest.mark.parametrize(("group", "choice"), CHOICES)
 def test_every_choice_composes_and_passes_checks(group, choice, tmp_path):
-    overrides = [f"run_dir={tmp_path}", f"{group}={choice}", *NEEDS.get((group, choice), [])]
+    overrides = [f"run_dir={tmp_path}", f"{group}={choice}", *needs(group, choice)]
     cfg = compose_config("train", overrides)
     check_config(cfg)
     assert cfg[group] is not None
@@ -49,7 +74,7 @@ def test_every_setting_is_an_argument_of_the_class_it_configures(group):
         settings = OmegaConf.load(file)
         if "_target_" not in settings:  # none, or loss=auto, which picks another file
             continue
-        keys = {k for k in settings if not k.startswith("_")} - set(LIGHTNING_KEYS)
+        keys = {k for k in settings if not k.startswith("_")} - {*LIGHTNING_KEYS, CONTRACT_KEY}
         assert keys <= signature_of(settings["_target_"]), file.name
 
 
@@ -75,11 +100,14 @@ def test_defaults_are_the_lecture_network(train_config):
 
 @pytest.mark.parametrize(
     ("task", "loss"),
-    [("binary", "torch.nn.BCEWithLogitsLoss"), ("multiclass", "torch.nn.CrossEntropyLoss"),
-     ("regression", "torch.nn.MSELoss")],
+    [
+        ("binary", "torch.nn.BCEWithLogitsLoss"),
+        ("multiclass", "torch.nn.CrossEntropyLoss"),
+        ("regression", "torch.nn.MSELoss"),
+    ],
 )
 def test_the_default_loss_follows_the_task(train_config, task, loss):
-    from {{ cookiecutter.package }}.build import loss_for_task
+    from {{ cookiecutter.package }}.support.build import loss_for_task
 
     cfg = train_config()
     assert "by_task" in cfg.loss  # loss=auto: decided once the data (and its task) is known
@@ -150,11 +178,15 @@ def test_every_app_config_composes(tmp_path, config_name, overrides):
         ("callbacks.early_stopping.monitor=val/accuracy", "callbacks.early_stopping.monitor"),
         ("callbacks.early_stopping.monitor=val/mse", "callbacks.early_stopping.monitor"),
         ("callbacks.early_stopping.monitor=val/auroc", "callbacks.early_stopping.mode"),
-        ("callbacks.step_checkpoint.every_n_train_steps=-1",
-         "callbacks.step_checkpoint.every_n_train_steps"),
+        (
+            "callbacks.step_checkpoint.every_n_train_steps=-1",
+            "callbacks.step_checkpoint.every_n_train_steps",
+        ),
         ("trainer.gradient_clip_val=-1", "trainer.gradient_clip_val"),
-        ("callbacks.decision_boundary.every_n_epochs=0",
-         "callbacks.decision_boundary.every_n_epochs"),
+        (
+            "callbacks.decision_boundary.every_n_epochs=0",
+            "callbacks.decision_boundary.every_n_epochs",
+        ),
         ("callbacks.decision_boundary.resolution=1", "callbacks.decision_boundary.resolution"),
         ("callbacks.test_plots.num_thresholds=1", "callbacks.test_plots.num_thresholds"),
         ("callbacks.progress_bar.min_interval=abc", "callbacks.progress_bar.min_interval"),
@@ -169,27 +201,37 @@ def test_out_of_range_values_name_their_key(train_config, override, key):
 
 
 def test_monitored_metric_and_mode_must_fit(train_config):
-    check_config(train_config("callbacks.early_stopping.monitor=val/auroc",
-                              "callbacks.early_stopping.mode=max"))
-    check_config(train_config("data.task=regression", "loss=mse",
-                              "callbacks.early_stopping.monitor=val/r2",
-                              "callbacks.early_stopping.mode=max"))
+    check_config(
+        train_config(
+            "callbacks.early_stopping.monitor=val/auroc", "callbacks.early_stopping.mode=max"
+        )
+    )
+    check_config(
+        train_config(
+            "data.task=regression",
+            "loss=mse",
+            "callbacks.early_stopping.monitor=val/r2",
+            "callbacks.early_stopping.mode=max",
+        )
+    )
     with pytest.raises(UserError, match="higher: use callbacks.early_stopping.mode=max"):
         check_config(train_config("callbacks.early_stopping.monitor=val/auroc"))
 
 
 def test_nesterov_needs_momentum(train_config):
     with pytest.raises(UserError, match="optimizer.nesterov=true needs momentum"):
-        check_config(train_config("optimizer=sgd", "optimizer.nesterov=true",
-                                  "optimizer.momentum=0"))
+        check_config(
+            train_config("optimizer=sgd", "optimizer.nesterov=true", "optimizer.momentum=0")
+        )
 
 
 def test_one_cycle_momentum_needs_an_optimizer_with_momentum(train_config):
     check_config(train_config("scheduler=one_cycle", "optimizer=sgd"))
     with pytest.raises(UserError, match="scheduler.cycle_momentum=false"):
         check_config(train_config("scheduler=one_cycle", "optimizer=adagrad"))
-    check_config(train_config("scheduler=one_cycle", "optimizer=adagrad",
-                              "scheduler.cycle_momentum=false"))
+    check_config(
+        train_config("scheduler=one_cycle", "optimizer=adagrad", "scheduler.cycle_momentum=false")
+    )
 
 
 def test_class_weights_must_match_the_classes():
@@ -209,22 +251,36 @@ def test_hidden_sizes_may_be_empty(train_config):
 
 
 def test_loss_must_fit_the_task():
-    check_loss_fits_task("torch.nn.CrossEntropyLoss", "multiclass")
-    with pytest.raises(UserError, match="cannot train a multiclass task"):
-        check_loss_fits_task("torch.nn.BCEWithLogitsLoss", "multiclass")
-    with pytest.raises(UserError, match="cannot train a regression task"):
-        check_loss_fits_task("torch.nn.CrossEntropyLoss", "regression")
+    check_loss_fits_task(load_choice("loss", "cross_entropy"), "multiclass")
+    with pytest.raises(UserError, match="loss=bce .* cannot train a multiclass task"):
+        check_loss_fits_task(load_choice("loss", "bce"), "multiclass")
+    with pytest.raises(
+        UserError,
+        match="cannot train a regression task.*losses for regression: huber, l1, mse, quantile",
+    ):
+        check_loss_fits_task(load_choice("loss", "cross_entropy"), "regression")
 
 
-def test_every_loss_choice_is_known_by_name_and_by_task():
-    """configs/loss/<name>.yaml builds the class that loss_choices() names <name>."""
-    choices = loss_choices()
-    for path in (CONFIG_DIR / "loss").glob("*.yaml"):
-        target = OmegaConf.load(path).get("_target_")
-        if target is not None:  # auto picks one of the others
-            assert choices[target] == path.stem
-            assert target in LOSS_TASKS
-    assert set(choices) == set(LOSS_TASKS)
+def test_a_loss_file_must_say_what_it_trains():
+    with pytest.raises(UserError, match="does not say what it trains: its file needs `trains`"):
+        check_loss_fits_task({"_target_": "torch.nn.SmoothL1Loss"}, "regression")
+    with pytest.raises(UserError, match="does not say what it trains"):
+        check_loss_fits_task(
+            {"_target_": "torch.nn.MSELoss", "trains": {"regression": "y"}}, "regression"
+        )
+
+
+@pytest.mark.parametrize("name", [n for n in group_choices("loss") if n != "auto"])
+def test_every_loss_file_says_what_it_trains(name):
+    """Each task a loss file lists is a task, given one of the inputs the module knows."""
+    trains = load_choice("loss", name)[CONTRACT_KEY]
+    assert set(trains) <= set(TASK_METRICS)
+    assert set(trains.values()) <= set(INPUTS)
+
+
+def test_auto_picks_a_loss_file_that_trains_each_task():
+    for task, name in load_choice("loss", "auto").by_task.items():
+        assert task in load_choice("loss", name)[CONTRACT_KEY]
 
 
 def test_mistyped_choice_lists_the_options(tmp_path):

@@ -7,15 +7,21 @@ import pytest
 from conftest import compose_config
 
 from {{ cookiecutter.package }}.cross_validate import cross_validate, fold_config
-from {{ cookiecutter.package }}.run_outputs import print_cross_validation
+from {{ cookiecutter.package }}.support.reports import print_cross_validation
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("cv")
-    cfg = compose_config("cross_validate", [
-        f"run_dir={run_dir}", "data.num_folds=2", "repeats=2", "trainer.max_epochs=2",
-    ])
+    cfg = compose_config(
+        "cross_validate",
+        [
+            f"run_dir={run_dir}",
+            "data.num_folds=2",
+            "repeats=2",
+            "trainer.max_epochs=2",
+        ],
+    )
     return run_dir, cross_validate(cfg)
 
 
@@ -56,5 +62,6 @@ def test_the_printed_table_lists_mean_and_std(finished, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert "(4 runs)" in lines[1]
     rows = {line.split()[0]: line.split()[1:] for line in lines[3:-1]}
-    assert rows == {name: [f"{stats['mean']:.4f}", f"{stats['std']:.4f}"]
-                    for name, stats in summary.items()}
+    assert rows == {
+        name: [f"{stats['mean']:.4f}", f"{stats['std']:.4f}"] for name, stats in summary.items()
+    }

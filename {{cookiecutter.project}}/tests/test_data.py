@@ -8,11 +8,14 @@ import pytest
 import torch
 
 from {{ cookiecutter.package }}.data.batching import TensorTable, batch_loader
-from {{ cookiecutter.package }}.data.datamodule import TabularDataModule, UnseenLevelWarning
+from {{ cookiecutter.package }}.data.datamodule import (
+    TabularDataModule,
+    UnseenLevelWarning,
+)
 from {{ cookiecutter.package }}.data.demos import load_demo
 from {{ cookiecutter.package }}.data.preprocessing import TablePreprocessor
 from {{ cookiecutter.package }}.data.splits import split_rows
-from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.support.errors import UserError
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,9 @@ def test_split_is_stratified_and_covers_every_row_once(heart):
         assert labels[split].mean() == pytest.approx(83 / 303, abs=0.04)
 
 
-@pytest.mark.filterwarnings("ignore::{{ cookiecutter.package }}.data.datamodule.UnseenLevelWarning")
+@pytest.mark.filterwarnings(
+    "ignore::{{ cookiecutter.package }}.data.datamodule.UnseenLevelWarning",
+)
 def test_split_depends_on_the_seed():
     first = TabularDataModule(demo="heart", seed=1)
     second = TabularDataModule(demo="heart", seed=2)
@@ -130,11 +135,13 @@ def test_levels_are_the_same_whether_read_as_numbers_or_text():
 
 def test_unseen_categories_in_the_test_split_are_counted_in_a_warning(tmp_path):
     path = tmp_path / "table.csv"
-    frame = pd.DataFrame({"x": np.arange(60.0), "y": ["a", "b"] * 30,
-                          "colour": ["red", "blue", "green"] * 20})
+    frame = pd.DataFrame(
+        {"x": np.arange(60.0), "y": ["a", "b"] * 30, "colour": ["red", "blue", "green"] * 20}
+    )
     frame.to_csv(path, index=False)
-    datamodule = TabularDataModule(path=str(path), target="y", categorical=["colour"],
-                                   categories={"colour": ["red", "blue"]})
+    datamodule = TabularDataModule(
+        path=str(path), target="y", categorical=["colour"], categories={"colour": ["red", "blue"]}
+    )
     with pytest.warns(UnseenLevelWarning) as caught:
         datamodule.setup()
     messages = " ".join(str(warning.message) for warning in caught)
@@ -145,8 +152,12 @@ def test_unseen_categories_in_the_test_split_are_counted_in_a_warning(tmp_path):
 
 def test_datamodule_state_is_plain_data(heart):
     state = heart.state_dict()
-    assert state["target_encoder"] == {"task": "binary", "classes": [0, 1], "mean": 0.0,
-                                       "scale": 1.0}
+    assert state["target_encoder"] == {
+        "task": "binary",
+        "classes": [0, 1],
+        "mean": 0.0,
+        "scale": 1.0,
+    }
     restored = TabularDataModule(demo="heart")
     restored.load_state_dict(state)
     assert restored.input_size == 29

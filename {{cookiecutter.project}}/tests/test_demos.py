@@ -1,12 +1,15 @@
-"""Every demo table is a `data=` choice that trains, with no download."""
+"""Every demo table is a `data=` choice that trains, with no download; every other data choice is a
+file of the user's."""
 
 import math
 
 import pytest
-from conftest import CONFIG_DIR
+from conftest import CONFIG_DIR, QUIET
+from omegaconf import OmegaConf
 
 from {{ cookiecutter.package }}.data.demos import DEMOS, load_demo
-from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.support.config_checks import check_config
+from {{ cookiecutter.package }}.support.errors import UserError
 from {{ cookiecutter.package }}.train import train
 
 # name: (task, input width, a test metric of that task)
@@ -22,17 +25,28 @@ EXPECTED = {
 }
 
 
+DATA_CHOICES = sorted(f.stem for f in (CONFIG_DIR / "data").glob("*.yaml"))
+
+
 def test_every_demo_table_is_a_data_choice():
-    choices = {f.stem for f in (CONFIG_DIR / "data").glob("*.yaml")} - {"csv"}
-    assert choices == set(DEMOS) == set(EXPECTED)
+    assert set(DEMOS) == set(EXPECTED)
+    assert set(DEMOS) <= set(DATA_CHOICES)
+
+
+@pytest.mark.parametrize("name", sorted(set(DATA_CHOICES) - set(DEMOS)))
+def test_every_other_data_choice_reads_a_file(train_config, name):
+    """csv and the data configs users add (README: "Change the code") name a file, not a demo."""
+    cfg = train_config(f"data={name}")
+    assert cfg.data.get("demo") is None
+    if OmegaConf.is_missing(cfg.data, "path") or OmegaConf.is_missing(cfg.data, "target"):
+        cfg = train_config(f"data={name}", "data.path=table.csv", "data.target=label")
+    check_config(cfg)
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_every_demo_table_trains(train_config, name, capsys):
     task, width, metric = EXPECTED[name]
-    cfg = train_config(f"data={name}", "trainer.fast_dev_run=true",
-                       "trainer.enable_model_summary=false",
-                       "callbacks.progress_bar.refresh_rate=0")
+    cfg = train_config(f"data={name}", "trainer.fast_dev_run=true", *QUIET)
     metrics = train(cfg)
     assert math.isfinite(metrics[metric])
     printed = capsys.readouterr().out

@@ -5,29 +5,41 @@ import math
 
 import pytest
 import torch
-from conftest import compose_config, run_app
+from conftest import PACKAGE, QUIET, compose_config, run_app
 
-COMMON = ["trainer.max_epochs=2", "callbacks.progress_bar.refresh_rate=0",
-          "trainer.enable_model_summary=false"]
+COMMON = ["trainer.max_epochs=2", *QUIET]
 
 
 def test_two_process_ddp_matches_a_single_process_evaluate(tmp_path):
     from importlib.resources import files
 
     table = tmp_path / "patients.csv"  # a user's own CSV file: the heart table under another name
-    table.write_bytes((files("{{ cookiecutter.package }}") / "data" / "heart.csv").read_bytes())
+    table.write_bytes((files(PACKAGE) / "data" / "heart.csv").read_bytes())
     run_dir = tmp_path / "ddp"
-    result = run_app("train", "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2",
-                     "data=csv", f"data.path={table}", "data.target=target", *COMMON,
-                     f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    result = run_app(
+        "train",
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "data=csv",
+        f"data.path={table}",
+        "data.target=target",
+        *COMMON,
+        f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     # One run: one metrics file, one set of checkpoints, nothing left in the working directory.
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp", "patients.csv"]
     assert result.stdout.count("Test metrics:") == 1
 
-    evaluated = run_app("evaluate", f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}",
-                        f"hydra.run.dir={tmp_path / 'eval'}", cwd=tmp_path)
+    evaluated = run_app(
+        "evaluate",
+        f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}",
+        f"hydra.run.dir={tmp_path / 'eval'}",
+        cwd=tmp_path,
+    )
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     ddp_metrics = json.loads((run_dir / "metrics.json").read_text())
     single = json.loads((tmp_path / "eval" / "metrics.json").read_text())
@@ -38,11 +50,20 @@ def test_slurm_launcher_follows_the_trainer_settings(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
     from hydra import compose, initialize_config_module
 
-    with initialize_config_module("{{ cookiecutter.package }}.configs", version_base="1.3"):
-        cfg = compose("train", return_hydra_config=True, overrides=[
-            "hydra/launcher=slurm", "trainer=ddp", "trainer.accelerator=gpu", "trainer.devices=4",
-            "trainer.num_nodes=2", "hydra.launcher.partition=gpu", "hydra.launcher.account=lab",
-        ])
+    with initialize_config_module(f"{PACKAGE}.configs", version_base="1.3"):
+        cfg = compose(
+            "train",
+            return_hydra_config=True,
+            overrides=[
+                "hydra/launcher=slurm",
+                "trainer=ddp",
+                "trainer.accelerator=gpu",
+                "trainer.devices=4",
+                "trainer.num_nodes=2",
+                "hydra.launcher.partition=gpu",
+                "hydra.launcher.account=lab",
+            ],
+        )
     launcher = cfg.hydra.launcher
     assert launcher._target_.endswith("SlurmLauncher")
     assert (launcher.nodes, launcher.tasks_per_node, launcher.gpus_per_node) == (2, 4, 4)
@@ -57,9 +78,17 @@ def test_multi_node_trainer_composes():
 @pytest.mark.slow
 def test_multirun_with_ddp_spawn_runs_each_job_once(tmp_path):
     sweep = tmp_path / "sweep"
-    result = run_app("train", "-m", "trainer=ddp_spawn", "trainer.accelerator=cpu",
-                     "trainer.devices=2", "optimizer=sgd,adam", *COMMON,
-                     f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    result = run_app(
+        "train",
+        "-m",
+        "trainer=ddp_spawn",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "optimizer=sgd,adam",
+        *COMMON,
+        f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
     assert jobs == ["0_optimizer=sgd,trainer.max_epochs=2", "1_optimizer=adam,trainer.max_epochs=2"]
@@ -72,8 +101,14 @@ def test_multirun_with_ddp_spawn_runs_each_job_once(tmp_path):
 def test_submitit_local_launcher_runs_a_job(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
     sweep = tmp_path / "sweep"
-    result = run_app("train", "-m", "hydra/launcher=submitit_local", *COMMON,
-                     f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    result = run_app(
+        "train",
+        "-m",
+        "hydra/launcher=submitit_local",
+        *COMMON,
+        f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (sweep / "0_trainer.max_epochs=2" / "metrics.json").is_file()
 
@@ -98,6 +133,12 @@ def test_batch_size_is_shared_by_the_ddp_processes(tmp_path):
 def test_one_gpu_trains_with_each_precision(train_config, precision):
     from {{ cookiecutter.package }}.train import train
 
-    metrics = train(train_config("trainer=gpu", f"trainer.precision={precision}",
-                                 "trainer.fast_dev_run=true", *COMMON[1:]))
+    metrics = train(
+        train_config(
+            "trainer=gpu",
+            f"trainer.precision={precision}",
+            "trainer.fast_dev_run=true",
+            *COMMON[1:],
+        )
+    )
     assert math.isfinite(metrics["test/loss"])

@@ -4,19 +4,20 @@ import math
 
 import pytest
 import torch
-from conftest import CONFIG_DIR
+from conftest import CONFIG_DIR, QUIET
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch import nn
 
 from {{ cookiecutter.package }}.callbacks.dropout_scheduler import DropoutScheduler
 from {{ cookiecutter.package }}.callbacks.dropout_schedules import SCHEDULES, Clock
-from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.support.errors import UserError
 from {{ cookiecutter.package }}.train import train
 
 
 def values(schedule: str, total: int = 10, per_epoch: int = 1, **settings) -> list[float]:
-    return [round(SCHEDULES[schedule](Clock(t, total, per_epoch), **settings), 6)
-            for t in range(total)]
+    return [
+        round(SCHEDULES[schedule](Clock(t, total, per_epoch), **settings), 6) for t in range(total)
+    ]
 
 
 def test_constant():
@@ -30,8 +31,13 @@ def test_linear_falls_from_start_to_end_over_the_run():
 
 def test_cosine_is_half_a_cosine():
     got = values("cosine", total=5, start=0.5, end=0.1)
-    assert got == [0.5, round(0.1 + 0.2 * (1 + math.cos(math.pi / 4)), 6), 0.3,
-                   round(0.1 + 0.2 * (1 + math.cos(3 * math.pi / 4)), 6), 0.1]
+    assert got == [
+        0.5,
+        round(0.1 + 0.2 * (1 + math.cos(math.pi / 4)), 6),
+        0.3,
+        round(0.1 + 0.2 * (1 + math.cos(3 * math.pi / 4)), 6),
+        0.1,
+    ]
 
 
 def test_step_multiplies_every_n_updates():
@@ -49,7 +55,13 @@ def test_curriculum_rises_from_zero_towards_the_target():
 def test_early_dropout_stops_at_the_cutoff():
     assert values("early", p=0.3, cutoff_epoch=4, decay="constant") == [0.3] * 4 + [0.0] * 6
     assert values("early", total=6, p=0.4, cutoff_epoch=4, decay="linear") == [
-        0.4, 0.3, 0.2, 0.1, 0.0, 0.0]
+        0.4,
+        0.3,
+        0.2,
+        0.1,
+        0.0,
+        0.0,
+    ]
 
 
 def test_late_dropout_starts_at_the_cutoff():
@@ -58,8 +70,10 @@ def test_late_dropout_starts_at_the_cutoff():
 
 def test_cutoff_is_in_epochs_when_updating_per_step():
     # 3 steps per epoch: the cutoff at epoch 2 is step 6.
-    assert values("early", total=9, per_epoch=3, p=0.3, cutoff_epoch=2,
-                  decay="constant") == [0.3] * 6 + [0.0] * 3
+    assert (
+        values("early", total=9, per_epoch=3, p=0.3, cutoff_epoch=2, decay="constant")
+        == [0.3] * 6 + [0.0] * 3
+    )
     assert values("late", total=9, per_epoch=3, p=0.3, cutoff_epoch=2) == [0.0] * 6 + [0.3] * 3
 
 
@@ -68,7 +82,9 @@ def test_every_config_names_a_schedule_with_its_settings():
         if file.stem != "none":
             assert f"schedule: {file.stem}" in file.read_text()
     assert {f.stem for f in (CONFIG_DIR / "dropout_schedule").glob("*.yaml")} == {
-        "none", *SCHEDULES}
+        "none",
+        *SCHEDULES,
+    }
 
 
 def dropout_curve(run_dir) -> list[float]:
@@ -78,26 +94,48 @@ def dropout_curve(run_dir) -> list[float]:
 
 
 def short_run(train_config, epochs: int, *overrides: str, batches: int = 1) -> None:
-    train(train_config(f"trainer.max_epochs={epochs}", f"+trainer.limit_train_batches={batches}",
-                       "+trainer.limit_val_batches=1", "callbacks.progress_bar.refresh_rate=0",
-                       "trainer.enable_model_summary=false", *overrides))
+    train(
+        train_config(
+            f"trainer.max_epochs={epochs}",
+            f"+trainer.limit_train_batches={batches}",
+            "+trainer.limit_val_batches=1",
+            *QUIET,
+            *overrides,
+        )
+    )
 
 
 def test_linear_schedule_is_the_logged_curve(train_config, tmp_path):
-    short_run(train_config, 10, "dropout_schedule=linear", "dropout_schedule.start=0.5",
-              "dropout_schedule.end=0.0")
+    short_run(
+        train_config,
+        10,
+        "dropout_schedule=linear",
+        "dropout_schedule.start=0.5",
+        "dropout_schedule.end=0.0",
+    )
     assert dropout_curve(tmp_path) == [round(0.5 - t / 18, 4) for t in range(10)]
 
 
 def test_early_schedule_is_the_logged_curve(train_config, tmp_path):
-    short_run(train_config, 8, "dropout_schedule=early", "model.dropout=0.3",
-              "dropout_schedule.cutoff_epoch=4")
+    short_run(
+        train_config,
+        8,
+        "dropout_schedule=early",
+        "model.dropout=0.3",
+        "dropout_schedule.cutoff_epoch=4",
+    )
     assert dropout_curve(tmp_path) == [0.3] * 4 + [0.0] * 4
 
 
 def test_per_step_schedule_logs_every_step(train_config, tmp_path):
-    short_run(train_config, 2, "dropout_schedule=linear", "dropout_schedule.interval=step",
-              "dropout_schedule.start=0.4", batches=3)
+    short_run(
+        train_config,
+        2,
+        "dropout_schedule=linear",
+        "dropout_schedule.interval=step",
+        "dropout_schedule.start=0.4",
+        batches=3,
+    )
     assert dropout_curve(tmp_path) == [round(0.4 - 0.08 * t, 4) for t in range(6)]
 
 
@@ -138,11 +176,14 @@ def test_state_is_plain_and_a_changed_schedule_is_reported():
     saved = DropoutScheduler("early", p=0.3, cutoff_epoch=4, decay="constant")
     saved.p = 0.3
     state = saved.state_dict()
-    assert state == {"schedule": "early", "interval": "epoch", "p": 0.3,
-                     "settings": {"p": 0.3, "cutoff_epoch": 4, "decay": "constant"}}
+    assert state == {
+        "schedule": "early",
+        "interval": "epoch",
+        "p": 0.3,
+        "settings": {"p": 0.3, "cutoff_epoch": 4, "decay": "constant"},
+    }
     same = DropoutScheduler("early", p=0.3, cutoff_epoch=4, decay="constant")
     same.load_state_dict(state)
     assert same.p == 0.3
     with pytest.warns(UserWarning, match="another dropout schedule"):
         DropoutScheduler("linear", start=0.5, end=0.0).load_state_dict(state)
-

@@ -20,12 +20,21 @@ def epoch_of(outputs: EpochOutputs, scores, targets, losses, size) -> dict[str, 
 
 
 TASKS = {
-    "binary": (2, lambda g: torch.rand(103, generator=g),
-               lambda g: torch.randint(2, (103,), generator=g)),
-    "multiclass": (3, lambda g: torch.softmax(torch.randn(103, 3, generator=g), -1),
-                   lambda g: torch.randint(3, (103,), generator=g)),
-    "regression": (None, lambda g: torch.randn(103, generator=g),
-                   lambda g: torch.randn(103, generator=g)),
+    "binary": (
+        2,
+        lambda g: torch.rand(103, generator=g),
+        lambda g: torch.randint(2, (103,), generator=g),
+    ),
+    "multiclass": (
+        3,
+        lambda g: torch.softmax(torch.randn(103, 3, generator=g), -1),
+        lambda g: torch.randint(3, (103,), generator=g),
+    ),
+    "regression": (
+        None,
+        lambda g: torch.randn(103, generator=g),
+        lambda g: torch.randn(103, generator=g),
+    ),
 }
 
 
@@ -35,8 +44,10 @@ def updated_per_batch(task, num_classes, scores, targets, losses, size) -> dict[
     for batch_scores, batch_targets, loss in batches(scores, targets, losses, size):
         metrics.update(batch_scores, batch_targets)
         mean_loss.update(loss, weight=len(batch_targets))
-    return {"loss": float(mean_loss.compute()),
-            **{name: float(value) for name, value in metrics.compute().items()}}
+    return {
+        "loss": float(mean_loss.compute()),
+        **{name: float(value) for name, value in metrics.compute().items()},
+    }
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -81,9 +92,14 @@ def test_the_kept_outputs_stay_out_of_checkpoints():
     from {{ cookiecutter.package }}.model.module import TabularModule
 
     module = TabularModule(
-        input_size=4, task="binary", num_classes=2,
-        model={"_target_": "{{ cookiecutter.package }}.model.mlp.MLP", "hidden_sizes": [3]},
-        loss={"_target_": "torch.nn.BCEWithLogitsLoss"},
+        input_size=4,
+        task="binary",
+        num_classes=2,
+        model={
+            "_target_": "{{ cookiecutter.package }}.model.mlp.MLP",
+            "hidden_sizes": [3],
+        },
+        loss={"_target_": "torch.nn.BCEWithLogitsLoss", "trains": {"binary": "logit"}},
         optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
     )
     module.training_step((torch.randn(8, 4), torch.randint(2, (8,))), 0)

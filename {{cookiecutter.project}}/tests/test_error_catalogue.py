@@ -22,13 +22,20 @@ def user_error(result) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("override, expected", [
-    ("model.dropout=1.0", "model.dropout=1.0 is not allowed: expected a number in [0, 1)"),
-    ("optimizer.lr=-0.1", "optimizer.lr=-0.1 is not allowed: expected a number > 0"),
-    ("model.hidden_sizes=[16,0]", "model.hidden_sizes=[16, 0] is not allowed"),
-    ("loss=quantile", "loss=quantile ({{ cookiecutter.package }}.model.quantile_loss.QuantileLoss) "
-                      "cannot train a binary task; losses for binary: bce, cross_entropy, mse"),
-])
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("model.dropout=1.0", "model.dropout=1.0 is not allowed: expected a number in [0, 1)"),
+        ("optimizer.lr=-0.1", "optimizer.lr=-0.1 is not allowed: expected a number > 0"),
+        ("model.hidden_sizes=[16,0]", "model.hidden_sizes=[16, 0] is not allowed"),
+        (
+            "loss=quantile",
+            "loss=quantile ({{ cookiecutter.package }}.model.quantile_loss.QuantileLoss) "
+            "cannot train a binary task (it trains regression); losses for binary: "
+            "bce, cross_entropy, huber, l1, mse",
+        ),
+    ],
+)
 def test_configuration_errors(tmp_path, override, expected):
     line = user_error(run_app("train", override, f"hydra.run.dir={tmp_path}", cwd=tmp_path))
     assert expected in line
@@ -47,23 +54,36 @@ def checkpoint_case(tmp_path: Path, case: str) -> Path:
     return tmp_path / "foreign.ckpt"
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("missing", "is not a file"), ("directory", "is not a file"),
-    ("garbage", "is not a readable checkpoint"),
-    ("foreign", "is not a checkpoint written by this project's train"),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("missing", "is not a file"),
+        ("directory", "is not a file"),
+        ("garbage", "is not a readable checkpoint"),
+        ("foreign", "is not a checkpoint written by this project's train"),
+    ],
+)
 def test_checkpoint_errors(tmp_path, case, expected):
     path = checkpoint_case(tmp_path, case)
-    line = user_error(run_app("evaluate", f"ckpt_path={path}", f"hydra.run.dir={tmp_path / 'run'}",
-                              cwd=tmp_path))
+    line = user_error(
+        run_app("evaluate", f"ckpt_path={path}", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    )
     assert f"ckpt_path={str(path)!r}" in line and expected in line
 
 
 def test_hydra_full_error_shows_the_traceback_of_a_user_error(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.train", "model.dropout=1.0",
-         f"hydra.run.dir={tmp_path}"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            f"{PACKAGE}.train",
+            "model.dropout=1.0",
+            f"hydra.run.dir={tmp_path}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "HYDRA_FULL_ERROR": "1"},
     )
     assert result.returncode != 0
@@ -73,10 +93,19 @@ def test_hydra_full_error_shows_the_traceback_of_a_user_error(tmp_path):
 def test_a_bug_keeps_its_traceback(tmp_path):
     python_path = os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
     result = subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.train", "trainer.max_epochs=1",
-         "callbacks.progress_bar.refresh_rate=0", f"hydra.run.dir={tmp_path / 'run'}",
-         "+callbacks.bug={_target_: training_hooks.RaiseBug}"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            f"{PACKAGE}.train",
+            "trainer.max_epochs=1",
+            "callbacks.progress_bar.refresh_rate=0",
+            f"hydra.run.dir={tmp_path / 'run'}",
+            "+callbacks.bug={_target_: training_hooks.RaiseBug}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "PYTHONPATH": python_path},
     )
     assert result.returncode not in (0, 2)
@@ -86,13 +115,20 @@ def test_a_bug_keeps_its_traceback(tmp_path):
 
 @pytest.mark.parametrize("app", ["train", "evaluate"])
 def test_configuration_is_refused_before_torch_is_imported(tmp_path, app):
-    code = (f"import sys; sys.argv = ['{app}', 'ckpt_path=x.ckpt', 'seed=-1', "
-            "'hydra.run.dir=' + sys.argv[1]]\n"
-            f"from {PACKAGE}.{app} import main\n"
-            "try:\n    main()\nexcept SystemExit as stop:\n"
-            "    print('exit', stop.code, 'torch' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=600)
+    code = (
+        f"import sys; sys.argv = ['{app}', 'ckpt_path=x.ckpt', 'seed=-1', "
+        "'hydra.run.dir=' + sys.argv[1]]\n"
+        f"from {PACKAGE}.{app} import main\n"
+        "try:\n    main()\nexcept SystemExit as stop:\n"
+        "    print('exit', stop.code, 'torch' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert "seed=-1 is not allowed" in result.stderr
     assert result.stdout.strip() == "exit 2 False"
 

@@ -7,40 +7,51 @@ import pytest
 from {{ cookiecutter.package }}.data.missing import usable_rows
 from {{ cookiecutter.package }}.data.roles import assign_roles, infer_role
 from {{ cookiecutter.package }}.data.targets import TargetEncoder, infer_task
-from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.support.errors import UserError
 
 SOURCE = "data.path='t.csv'"
 
 
 def roles_of(frame: pd.DataFrame, **declared) -> dict[str, list[str] | dict[str, str]]:
-    roles = assign_roles(frame, "y", declared.get("numeric", []), declared.get("categorical", []),
-                         declared.get("drop", []), SOURCE)
+    roles = assign_roles(
+        frame,
+        "y",
+        declared.get("numeric", []),
+        declared.get("categorical", []),
+        declared.get("drop", []),
+        SOURCE,
+    )
     return {"numeric": roles.numeric, "categorical": roles.categorical, "dropped": roles.dropped}
 
 
 @pytest.fixture
 def table() -> pd.DataFrame:
     rows = 40
-    return pd.DataFrame({
-        "customer_id": np.arange(1000, 1000 + rows),  # integer identifier: named like one
-        "ticket": [f"T{i}" for i in range(rows)],      # text identifier: every value distinct
-        "height": np.linspace(1.5, 2.0, rows),         # floats
-        "visits": np.arange(rows) % 25,                # integers, many levels
-        "stars": np.arange(rows) % 5 + 1,              # integers, few levels
-        "rating": [1.0, 2.0, None, 3.0] * 10,          # integers stored as floats (a gap)
-        "colour": ["red", "blue"] * 20,                # text
-        "member": [True, False, False, True] * 10,     # booleans
-        "empty": [None] * rows,                        # no values at all
-        "y": ["no", "yes"] * 20,
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(1000, 1000 + rows),  # integer identifier: named like one
+            "ticket": [f"T{i}" for i in range(rows)],  # text identifier: every value distinct
+            "height": np.linspace(1.5, 2.0, rows),  # floats
+            "visits": np.arange(rows) % 25,  # integers, many levels
+            "stars": np.arange(rows) % 5 + 1,  # integers, few levels
+            "rating": [1.0, 2.0, None, 3.0] * 10,  # integers stored as floats (a gap)
+            "colour": ["red", "blue"] * 20,  # text
+            "member": [True, False, False, True] * 10,  # booleans
+            "empty": [None] * rows,  # no values at all
+            "y": ["no", "yes"] * 20,
+        }
+    )
 
 
 def test_roles_are_inferred_from_the_values(table):
     assert roles_of(table) == {
         "numeric": ["height", "visits"],
         "categorical": ["stars", "rating", "colour", "member"],
-        "dropped": {"customer_id": "identifier: every value distinct",
-                    "ticket": "identifier: every value distinct", "empty": "no values"},
+        "dropped": {
+            "customer_id": "identifier: every value distinct",
+            "ticket": "identifier: every value distinct",
+            "empty": "no values",
+        },
     }
 
 
@@ -62,9 +73,11 @@ def test_an_integer_column_not_named_like_an_id_is_kept():
         ({"drop": ["nope"]}, r"data.drop names a column missing"),
         ({"numeric": ["y"]}, r"data.numeric lists the target column 'y'"),
         ({"numeric": ["colour"], "categorical": ["colour"]}, r"both list 'colour'"),
-        ({"numeric": ["colour"]},
-         r"column 'colour' of data.path='t.csv' holds text \('red' in data row 1\), "
-         r"but data.numeric lists it"),
+        (
+            {"numeric": ["colour"]},
+            r"column 'colour' of data.path='t.csv' holds text \('red' in data row 1\), "
+            r"but data.numeric lists it",
+        ),
     ],
 )
 def test_impossible_roles_are_refused(table, declared, message):
@@ -147,8 +160,9 @@ def test_a_regression_target_is_standardised_from_training_rows_and_restored():
 
 @pytest.fixture
 def gappy() -> pd.DataFrame:
-    return pd.DataFrame({"x": [1.0, None, 3.0, 4.0], "c": ["a", "b", None, "a"],
-                         "y": [0, 1, 0, None]})
+    return pd.DataFrame(
+        {"x": [1.0, None, 3.0, 4.0], "c": ["a", "b", None, "a"], "y": [0, 1, 0, None]}
+    )
 
 
 def test_impute_keeps_every_row_that_has_a_target(gappy):

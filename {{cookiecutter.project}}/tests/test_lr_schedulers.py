@@ -7,7 +7,10 @@ import pytest
 import torch
 from torch.optim.lr_scheduler import CosineAnnealingLR, OneCycleLR
 
-from {{ cookiecutter.package }}.model.lr_schedulers import lr_scheduler_config, warmup_cosine
+from {{ cookiecutter.package }}.model.lr_schedulers import (
+    lr_scheduler_config,
+    warmup_cosine,
+)
 
 TRAINER = SimpleNamespace(max_epochs=20, estimated_stepping_batches=140)
 
@@ -17,22 +20,45 @@ def optimizer(lr: float = 0.1) -> torch.optim.Optimizer:
 
 
 def test_null_run_length_is_the_whole_run_in_the_interval():
-    epochs = lr_scheduler_config({"_target_": "torch.optim.lr_scheduler.CosineAnnealingLR",
-                                  "_partial_": True, "T_max": None, "interval": "epoch"},
-                                 optimizer(), TRAINER)
+    epochs = lr_scheduler_config(
+        {
+            "_target_": "torch.optim.lr_scheduler.CosineAnnealingLR",
+            "_partial_": True,
+            "T_max": None,
+            "interval": "epoch",
+        },
+        optimizer(),
+        TRAINER,
+    )
     assert isinstance(epochs["scheduler"], CosineAnnealingLR)
     assert (epochs["scheduler"].T_max, epochs["interval"]) == (20, "epoch")
-    steps = lr_scheduler_config({"_target_": "torch.optim.lr_scheduler.OneCycleLR",
-                                 "_partial_": True, "max_lr": 0.1, "total_steps": None,
-                                 "interval": "step"}, optimizer(), TRAINER)
+    steps = lr_scheduler_config(
+        {
+            "_target_": "torch.optim.lr_scheduler.OneCycleLR",
+            "_partial_": True,
+            "max_lr": 0.1,
+            "total_steps": None,
+            "interval": "step",
+        },
+        optimizer(),
+        TRAINER,
+    )
     assert isinstance(steps["scheduler"], OneCycleLR)
     assert steps["scheduler"].total_steps == 140
 
 
 def test_monitor_goes_to_lightning_not_to_torch():
-    config = lr_scheduler_config({"_target_": "torch.optim.lr_scheduler.ReduceLROnPlateau",
-                                  "_partial_": True, "patience": 3, "interval": "epoch",
-                                  "monitor": "val/loss"}, optimizer(), TRAINER)
+    config = lr_scheduler_config(
+        {
+            "_target_": "torch.optim.lr_scheduler.ReduceLROnPlateau",
+            "_partial_": True,
+            "patience": 3,
+            "interval": "epoch",
+            "monitor": "val/loss",
+        },
+        optimizer(),
+        TRAINER,
+    )
     assert config["monitor"] == "val/loss"
     assert config["scheduler"].patience == 3
 

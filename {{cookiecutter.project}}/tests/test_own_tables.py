@@ -7,17 +7,20 @@ import warnings
 import pandas as pd
 import pytest
 import torch
-from conftest import compose_config, run_app
+from conftest import QUIET, compose_config, run_app
 from fresh_tables import TARGET, fresh_table, raw_rows
 
 from {{ cookiecutter.package }}.data.datamodule import UnseenLevelWarning
-from {{ cookiecutter.package }}.errors import UserError
 from {{ cookiecutter.package }}.predict import predict
+from {{ cookiecutter.package }}.support.errors import UserError
 from {{ cookiecutter.package }}.train import train
 
 # Loose, but far above what a broken pipeline reaches (chance: AUROC 0.5, accuracy ~0.5, R² 0).
-SOUND = {"binary": ("test/auroc", 0.85), "multiclass": ("test/acc", 0.7),
-         "regression": ("test/r2", 0.6)}
+SOUND = {
+    "binary": ("test/auroc", 0.85),
+    "multiclass": ("test/acc", 0.7),
+    "regression": ("test/r2", 0.6),
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +31,17 @@ def trained(tmp_path_factory):
         workdir = tmp_path_factory.mktemp(task)
         path = workdir / f"{task}.csv"
         fresh_table(task).to_csv(path, index=False)
-        cfg = compose_config("train", [
-            f"run_dir={workdir / 'run'}", "data=csv", f"data.path={path}", f"data.target={TARGET}",
-            "trainer.max_epochs=40", "trainer.enable_model_summary=false",
-            "callbacks.progress_bar.refresh_rate=0",
-        ])
+        cfg = compose_config(
+            "train",
+            [
+                f"run_dir={workdir / 'run'}",
+                "data=csv",
+                f"data.path={path}",
+                f"data.target={TARGET}",
+                "trainer.max_epochs=40",
+                *QUIET,
+            ],
+        )
         train(cfg)
         runs[task] = (path, workdir / "run")
     return runs
@@ -57,14 +66,25 @@ def test_the_checkpoint_holds_the_learned_data_state_as_plain_data(trained, task
     assert preprocessor["numeric"] == ["age", "income"]
     assert preprocessor["categorical"] == ["plan", "region", "active", "children"]
     assert "missing" in preprocessor["categories"]["plan"]  # imputed as a level of its own
-    expected_loss = {"binary": "torch.nn.BCEWithLogitsLoss",
-                     "multiclass": "torch.nn.CrossEntropyLoss", "regression": "torch.nn.MSELoss"}
+    expected_loss = {
+        "binary": "torch.nn.BCEWithLogitsLoss",
+        "multiclass": "torch.nn.CrossEntropyLoss",
+        "regression": "torch.nn.MSELoss",
+    }
     assert checkpoint["hyper_parameters"]["loss"]["_target_"] == expected_loss[task]
 
 
 def predict_config(ckpt, rows, output, *extra):
-    return compose_config("predict", [f"ckpt_path={ckpt}", f"input={rows}", f"output={output}",
-                                      f"run_dir={output.parent}", *extra])
+    return compose_config(
+        "predict",
+        [
+            f"ckpt_path={ckpt}",
+            f"input={rows}",
+            f"output={output}",
+            f"run_dir={output.parent}",
+            *extra,
+        ],
+    )
 
 
 @pytest.mark.parametrize("task", list(SOUND))
@@ -74,8 +94,9 @@ def test_predict_answers_raw_rows_in_order_in_the_users_terms(trained, task, tmp
     rows.to_csv(tmp_path / "rows.csv", index=False)
     output = tmp_path / "predictions.csv"
     with pytest.warns(UnseenLevelWarning, match=r"'region': 1 row \('atlantis'\)"):
-        predict(predict_config(run_dir / "checkpoints" / "best.ckpt", tmp_path / "rows.csv",
-                               output))
+        predict(
+            predict_config(run_dir / "checkpoints" / "best.ckpt", tmp_path / "rows.csv", output)
+        )
     result = pd.read_csv(output)
     assert result["customer_id"].tolist() == rows["customer_id"].tolist()
     pd.testing.assert_frame_equal(result[rows.columns], pd.read_csv(tmp_path / "rows.csv"))
@@ -96,10 +117,14 @@ def test_predict_names_the_missing_columns(trained, tmp_path):
     path, run_dir = trained["binary"]
     rows = raw_rows(pd.read_csv(path)).drop(columns=["plan", "age"])
     rows.to_csv(tmp_path / "r.csv", index=False)
-    cfg = predict_config(run_dir / "checkpoints" / "best.ckpt", tmp_path / "r.csv",
-                         tmp_path / "p.csv")
-    with pytest.raises(UserError, match=r"input='.*r.csv' lacks columns the model reads: "
-                                        r"'age', 'plan' \(it reads age, income, plan"):
+    cfg = predict_config(
+        run_dir / "checkpoints" / "best.ckpt", tmp_path / "r.csv", tmp_path / "p.csv"
+    )
+    with pytest.raises(
+        UserError,
+        match=r"input='.*r.csv' lacks columns the model reads: "
+        r"'age', 'plan' \(it reads age, income, plan",
+    ):
         predict(cfg)
     assert not (tmp_path / "p.csv").exists()
 
@@ -122,9 +147,14 @@ def test_predict_never_overwrites_without_being_asked(trained, tmp_path):
 def test_predict_from_the_command_line(trained, tmp_path):
     path, run_dir = trained["multiclass"]
     raw_rows(pd.read_csv(path)).to_csv(tmp_path / "rows.csv", index=False)
-    result = run_app("predict", f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}",
-                     "input=rows.csv", "output=predictions.csv",
-                     f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    result = run_app(
+        "predict",
+        f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}",
+        "input=rows.csv",
+        "output=predictions.csv",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "Wrote 8 predictions to predictions.csv" in result.stdout
     assert "'region': 1 row ('atlantis')" in result.stderr
@@ -138,15 +168,27 @@ def test_predict_follows_the_missing_value_policy_of_training(tmp_path, policy):
     table = fresh_table("binary", rows=200)
     complete = table.dropna()
     complete.to_csv(tmp_path / "train.csv", index=False)
-    train(compose_config("train", [
-        f"run_dir={tmp_path / 'run'}", "data=csv", f"data.path={tmp_path / 'train.csv'}",
-        f"data.target={TARGET}", f"data.missing={policy}", "trainer.max_epochs=1",
-        "trainer.enable_model_summary=false", "callbacks.progress_bar.refresh_rate=0",
-    ]))
+    train(
+        compose_config(
+            "train",
+            [
+                f"run_dir={tmp_path / 'run'}",
+                "data=csv",
+                f"data.path={tmp_path / 'train.csv'}",
+                f"data.target={TARGET}",
+                f"data.missing={policy}",
+                "trainer.max_epochs=1",
+                *QUIET,
+            ],
+        )
+    )
     rows = table.drop(columns=[TARGET]).head(20)
     rows.to_csv(tmp_path / "rows.csv", index=False)
-    cfg = predict_config(tmp_path / "run" / "checkpoints" / "best.ckpt", tmp_path / "rows.csv",
-                         tmp_path / "out" / "predictions.csv")
+    cfg = predict_config(
+        tmp_path / "run" / "checkpoints" / "best.ckpt",
+        tmp_path / "rows.csv",
+        tmp_path / "out" / "predictions.csv",
+    )
     if policy == "error":
         with pytest.raises(UserError, match=r"input='.*rows.csv' has missing values in 'age'"):
             predict(cfg)

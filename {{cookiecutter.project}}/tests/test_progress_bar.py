@@ -60,9 +60,15 @@ def test_lightning_asks_the_bar_after_every_batch(tmp_path):
             return drawn
 
     data = TensorDataset(torch.randn(12, 2), torch.randn(12))
-    trainer = L.Trainer(max_epochs=2, accelerator="cpu", logger=False, enable_checkpointing=False,
-                        enable_model_summary=False, default_root_dir=tmp_path,
-                        callbacks=[Recording(min_interval=3600.0)])
+    trainer = L.Trainer(
+        max_epochs=2,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        callbacks=[Recording(min_interval=3600.0)],
+    )
     trainer.fit(Tiny(), DataLoader(data, batch_size=4))
     # Three batches an epoch; only each epoch's last is drawn (the first ever too, at once).
     assert [(current, total) for current, total, _ in asked] == [(1, 3), (2, 3), (3, 3)] * 2

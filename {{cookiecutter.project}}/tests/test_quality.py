@@ -1,6 +1,6 @@
 """The slow tier: the defaults are good on heart, and a million-row table fits in memory.
 
-    pytest -m slow
+pytest -m slow
 """
 
 import json
@@ -10,12 +10,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import compose_config, run_app
+from conftest import QUIET, compose_config, run_app
 
 from {{ cookiecutter.package }}.cross_validate import cross_validate
 from {{ cookiecutter.package }}.train import train
-
-QUIET = ["trainer.enable_model_summary=false", "callbacks.progress_bar.refresh_rate=0"]
 
 # Logistic regression on one-hot + standardised inputs, 5 x 5 repeated stratified cross-validation
 # (the data notice's reference table): the defaults must do at least as well.
@@ -30,8 +28,7 @@ def test_the_default_run_on_heart_is_sound(tmp_path):
 
 @pytest.mark.slow
 def test_cross_validated_defaults_match_logistic_regression_on_heart(tmp_path):
-    cfg = compose_config("cross_validate",
-                         [f"run_dir={tmp_path}", "data.num_folds=5", "repeats=5"])
+    cfg = compose_config("cross_validate", [f"run_dir={tmp_path}", "data.num_folds=5", "repeats=5"])
     summary = cross_validate(cfg)
     assert summary["test/auroc"]["mean"] >= LOGISTIC_REGRESSION_AUROC
 
@@ -49,9 +46,17 @@ def test_a_million_rows_by_30_columns_train_in_well_under_2_gb(tmp_path):
     table.to_csv(tmp_path / "big.csv", index=False, float_format="%.4g")
     del table, signal
 
-    result = run_app("train", "data=csv", f"data.path={tmp_path / 'big.csv'}", "data.target=y",
-                     "data.batch_size=1024", "trainer.max_epochs=1", *QUIET,
-                     f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    result = run_app(
+        "train",
+        "data=csv",
+        f"data.path={tmp_path / 'big.csv'}",
+        "data.target=y",
+        "data.batch_size=1024",
+        "trainer.max_epochs=1",
+        *QUIET,
+        f"hydra.run.dir={tmp_path / 'run'}",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1000000 rows" in result.stdout
     assert "input width: 48" in result.stdout

@@ -4,10 +4,9 @@ folder that cannot be written is one clear line."""
 from pathlib import Path
 
 import pytest
-from conftest import run_app
+from conftest import QUIET, run_app
 
-QUICK = ["trainer.max_epochs=1", "callbacks.progress_bar.refresh_rate=0",
-         "trainer.enable_model_summary=false"]
+QUICK = ["trainer.max_epochs=1", *QUIET]
 
 
 def one_error_line(result) -> str:
@@ -19,15 +18,19 @@ def one_error_line(result) -> str:
 
 
 def snapshot(run_dir: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(run_dir)): p.read_bytes() for p in sorted(run_dir.rglob("*"))
-            if p.is_file() and not p.name.endswith(".log")}
+    return {
+        str(p.relative_to(run_dir)): p.read_bytes()
+        for p in sorted(run_dir.rglob("*"))
+        if p.is_file() and not p.name.endswith(".log")
+    }
 
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("finished") / "run"
-    result = run_app("train", *QUICK, "model.dropout=0.1", f"hydra.run.dir={run_dir}",
-                     cwd=run_dir.parent)
+    result = run_app(
+        "train", *QUICK, "model.dropout=0.1", f"hydra.run.dir={run_dir}", cwd=run_dir.parent
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return run_dir
 
@@ -38,11 +41,14 @@ def test_a_run_records_its_config_and_overrides(finished_run):
     assert (finished_run / ".hydra" / "hydra.yaml").is_file()
 
 
-@pytest.mark.parametrize("app, bad", [
-    ("train", "model.dropout=1.5"),                 # configuration
-    ("train", "ckpt_path=missing.ckpt"),            # checkpoint
-    ("evaluate", "ckpt_path=missing.ckpt"),
-])
+@pytest.mark.parametrize(
+    "app, bad",
+    [
+        ("train", "model.dropout=1.5"),  # configuration
+        ("train", "ckpt_path=missing.ckpt"),  # checkpoint
+        ("evaluate", "ckpt_path=missing.ckpt"),
+    ],
+)
 def test_a_refused_command_leaves_an_earlier_run_untouched(finished_run, app, bad):
     before = snapshot(finished_run)
     assert {".hydra/config.yaml", "metrics.json", "checkpoints/best.ckpt"} <= set(before)
@@ -65,10 +71,13 @@ def test_a_refused_run_leaves_no_checkpoints_config_or_metrics(tmp_path, bad):
 def test_a_run_directory_under_a_file_is_one_line_naming_hydra_run_dir(tmp_path, app):
     (tmp_path / "taken").write_text("a file")
     run_dir = tmp_path / "taken" / "run"
-    line = one_error_line(run_app(app, "ckpt_path=x.ckpt", f"hydra.run.dir={run_dir}",
-                                  cwd=tmp_path))
-    assert line == (f"error: hydra.run.dir={run_dir} cannot be created or written: "
-                    f"{tmp_path / 'taken'} is a file, not a directory")
+    line = one_error_line(
+        run_app(app, "ckpt_path=x.ckpt", f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    )
+    assert line == (
+        f"error: hydra.run.dir={run_dir} cannot be created or written: "
+        f"{tmp_path / 'taken'} is a file, not a directory"
+    )
 
 
 def test_a_file_where_the_checkpoints_go_is_one_line_before_training(tmp_path):

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import torch
-from conftest import PACKAGE
+from conftest import PACKAGE, QUIET
 
 TESTS = Path(__file__).resolve().parent
-QUICK = ["trainer.max_epochs=2", "callbacks.progress_bar.refresh_rate=0",
-         "trainer.enable_model_summary=false"]
+QUICK = ["trainer.max_epochs=2", *QUIET]
 
 
 def train_with_hooks(run_dir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -20,7 +19,10 @@ def train_with_hooks(run_dir: Path, *args: str) -> subprocess.CompletedProcess:
     python_path = os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
     return subprocess.run(
         [sys.executable, "-m", f"{PACKAGE}.train", *QUICK, f"hydra.run.dir={run_dir}", *args],
-        cwd=run_dir.parent, capture_output=True, text=True, timeout=600,
+        cwd=run_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "PYTHONPATH": python_path},
     )
 
@@ -62,7 +64,9 @@ def test_a_full_disk_is_one_line_naming_the_checkpoint(tmp_path):
     assert result.returncode == 2, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     line = result.stderr.strip().splitlines()[-1]
-    assert line == (f"error: could not write the checkpoint {run_dir / 'checkpoints' / 'best.ckpt'}"
-                    ": No space left on device")
+    assert line == (
+        f"error: could not write the checkpoint {run_dir / 'checkpoints' / 'best.ckpt'}"
+        ": No space left on device"
+    )
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == []
     assert not (run_dir / "metrics.json").exists()

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import PACKAGE, run_app
+from conftest import PACKAGE, QUIET, run_app
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.support.errors import UserError
 from {{ cookiecutter.package }}.train import train
 
 TESTS = Path(__file__).resolve().parent
@@ -34,8 +34,13 @@ def start_and_kill_after_epoch(args: list[str], epoch: int, workdir: Path) -> No
     python_path = os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": python_path}
     with open(workdir / "killed.log", "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", f"{PACKAGE}.train", *args, hold],
-                                   cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"{PACKAGE}.train", *args, hold],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 300
             while not signal_file.exists() and process.poll() is None:
@@ -50,11 +55,17 @@ def start_and_kill_after_epoch(args: list[str], epoch: int, workdir: Path) -> No
 
 def test_sigkilled_run_resumes_with_ckpt_path_last(tmp_path):
     run_dir = tmp_path / "run"
-    args = ["trainer.max_epochs=4", "optimizer.lr=0.001", "model.dropout=0.5",
-            "dropout_schedule=linear", "scheduler=step", "scheduler.step_size=1",
-            "scheduler.gamma=0.5",
-            "callbacks.progress_bar.refresh_rate=0", "trainer.enable_model_summary=false",
-            f"hydra.run.dir={run_dir}"]
+    args = [
+        "trainer.max_epochs=4",
+        "optimizer.lr=0.001",
+        "model.dropout=0.5",
+        "dropout_schedule=linear",
+        "scheduler=step",
+        "scheduler.step_size=1",
+        "scheduler.gamma=0.5",
+        *QUIET,
+        f"hydra.run.dir={run_dir}",
+    ]
     start_and_kill_after_epoch(args, epoch=2, workdir=tmp_path)
 
     checkpoints = run_dir / "checkpoints"
@@ -84,8 +95,7 @@ def test_sigkilled_run_resumes_with_ckpt_path_last(tmp_path):
 
 
 def quick(train_config, *overrides: str) -> dict[str, float]:
-    return train(train_config("callbacks.progress_bar.refresh_rate=0",
-                              "trainer.enable_model_summary=false", *overrides))
+    return train(train_config(*QUIET, *overrides))
 
 
 def test_resume_from_a_checkpoint_file(train_config, tmp_path, tmp_path_factory):
@@ -106,10 +116,16 @@ def test_ckpt_path_last_without_a_checkpoint_is_an_error(train_config, tmp_path)
 
 
 def test_step_checkpoints_overwrite_the_one_last_checkpoint(train_config, tmp_path):
-    quick(train_config, "trainer.max_epochs=1", "callbacks.step_checkpoint.every_n_train_steps=2",
-          "callbacks.last_checkpoint=null")
+    quick(
+        train_config,
+        "trainer.max_epochs=1",
+        "callbacks.step_checkpoint.every_n_train_steps=2",
+        "callbacks.last_checkpoint=null",
+    )
     last = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
     assert last["global_step"] == 6  # 7 steps in the epoch: saved at 2, 4 and 6
-    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["best.ckpt",
-                                                                          "last.ckpt"]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
+        "best.ckpt",
+        "last.ckpt",
+    ]
     assert math.isfinite(last["state_dict"]["net.layers.0.weight"].sum())

@@ -11,8 +11,10 @@ from {{ cookiecutter.package }}.data.sampling import EpochBatchSampler
     [(197, 32, 1), (197, 32, 2), (2049, 1024, 2), (10, 1, 3), (303, 32, 4), (5, 4, 2)],
 )
 def test_every_row_once_and_the_same_batch_count_on_every_rank(rows, batch_size, world_size):
-    shares = [list(EpochBatchSampler(rows, batch_size, True, seed=3, rank=r, world_size=world_size))
-              for r in range(world_size)]
+    shares = [
+        list(EpochBatchSampler(rows, batch_size, True, seed=3, rank=r, world_size=world_size))
+        for r in range(world_size)
+    ]
     assert len({len(share) for share in shares}) == 1  # DDP needs equal step counts
     every = torch.cat([batch for share in shares for batch in share])
     assert sorted(every.tolist()) == list(range(rows))

@@ -25,8 +25,13 @@ class Payload:
 def crafted_checkpoint(path: Path, marker: Path, writer: str) -> Path:
     """A .ckpt shaped like ours whose state_dict runs the payload, written by torch or by pickle
     (protocol 2, the one torch writes, so that the refusal names the call it would make)."""
-    contents = {"state_dict": Payload(marker), "hyper_parameters": {},
-                "datamodule_hyper_parameters": {}, "epoch": 0, "global_step": 0}
+    contents = {
+        "state_dict": Payload(marker),
+        "hyper_parameters": {},
+        "datamodule_hyper_parameters": {},
+        "epoch": 0,
+        "global_step": 0,
+    }
     if writer == "torch":
         torch.save(contents, path)
     else:
@@ -56,8 +61,9 @@ def test_the_payload_runs_when_loaded_unsafely(tmp_path):
 def test_evaluate_refuses_a_checkpoint_that_would_run_code(tmp_path, writer):
     marker = tmp_path / "ran"
     path = crafted_checkpoint(tmp_path / "evil.ckpt", marker, writer)
-    result = run_app("evaluate", f"ckpt_path={path}", f"hydra.run.dir={tmp_path / 'run'}",
-                     cwd=tmp_path)
+    result = run_app(
+        "evaluate", f"ckpt_path={path}", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path
+    )
     assert_refused(result, path, marker)
     assert not (tmp_path / "run" / "metrics.json").exists()
 
@@ -96,8 +102,11 @@ def weights_only(call: ast.Call) -> object:
 
 
 def test_every_torch_load_in_the_package_is_weights_only():
-    loads = [(name, call) for name, call in package_calls()
-             if ast.unparse(call.func) in ("torch.load", "load")]
+    loads = [
+        (name, call)
+        for name, call in package_calls()
+        if ast.unparse(call.func) in ("torch.load", "load")
+    ]
     assert loads, "no torch.load found: the test would pass for nothing"
     for name, call in loads:
         assert weights_only(call) is True, f"{name}:{call.lineno} {ast.unparse(call)}"
@@ -105,10 +114,13 @@ def test_every_torch_load_in_the_package_is_weights_only():
 
 def test_every_trainer_call_with_a_checkpoint_is_weights_only():
     """trainer.fit / test / validate / predict open `ckpt_path` through Lightning's torch.load."""
-    runs = [(name, call) for name, call in package_calls()
-            if isinstance(call.func, ast.Attribute)
-            and call.func.attr in ("fit", "test", "validate", "predict")
-            and any(k.arg == "ckpt_path" for k in call.keywords)]
+    runs = [
+        (name, call)
+        for name, call in package_calls()
+        if isinstance(call.func, ast.Attribute)
+        and call.func.attr in ("fit", "test", "validate", "predict")
+        and any(k.arg == "ckpt_path" for k in call.keywords)
+    ]
     assert runs, "no trainer call with ckpt_path found: the test would pass for nothing"
     for name, call in runs:
         assert weights_only(call) is True, f"{name}:{call.lineno} {ast.unparse(call)}"

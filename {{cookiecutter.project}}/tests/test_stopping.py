@@ -5,22 +5,25 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from conftest import QUIET
 from lightning.pytorch.callbacks import EarlyStopping
 from lightning.pytorch.callbacks.early_stopping import EarlyStoppingReason
 
 from {{ cookiecutter.package }}.callbacks.non_finite_loss import NonFiniteLossError
-from {{ cookiecutter.package }}.errors import UserError
-from {{ cookiecutter.package }}.run_outputs import stop_reason
+from {{ cookiecutter.package }}.support.errors import UserError
+from {{ cookiecutter.package }}.support.reports import stop_reason
 from {{ cookiecutter.package }}.train import train
-
-QUIET = ("callbacks.progress_bar.refresh_rate=0", "trainer.enable_model_summary=false")
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(train_config, tmp_path, capsys):
     # 7 steps per epoch: step 9 is in epoch 1, after epoch 0 was checkpointed.
-    metrics = train(train_config(*QUIET, "trainer.max_epochs=3",
-                                 "+callbacks.poison={_target_: training_hooks.BreakWeightsAtStep, "
-                                 "step: 9}"))
+    metrics = train(
+        train_config(
+            *QUIET,
+            "trainer.max_epochs=3",
+            "+callbacks.poison={_target_: training_hooks.BreakWeightsAtStep, step: 9}",
+        )
+    )
     out = capsys.readouterr().out
     assert "Training stopped: the training loss is nan at step 9 (epoch 1)" in out
     last = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
@@ -31,9 +34,13 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(train_config, tmp_pat
 
 
 def test_nan_validation_loss_stops_before_the_checkpoints_save(train_config, tmp_path, capsys):
-    train(train_config(*QUIET, "trainer.max_epochs=3",
-                       "+callbacks.poison={_target_: training_hooks.BreakWeightsBeforeValidation, "
-                       "epoch: 1}"))
+    train(
+        train_config(
+            *QUIET,
+            "trainer.max_epochs=3",
+            "+callbacks.poison={_target_: training_hooks.BreakWeightsBeforeValidation, epoch: 1}",
+        )
+    )
     assert "the validation loss is nan after step 14 (epoch 1)" in capsys.readouterr().out
     last = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
     assert (last["epoch"], last["global_step"]) == (0, 7)
@@ -41,17 +48,26 @@ def test_nan_validation_loss_stops_before_the_checkpoints_save(train_config, tmp
 
 
 def test_divergence_before_any_checkpoint_is_an_error(train_config, tmp_path):
-    with pytest.raises(UserError, match=r"training loss is (nan|inf) at step \d+ \(epoch 0\), "
-                                        r"before any checkpoint.*optimizer.lr"):
+    with pytest.raises(
+        UserError,
+        match=r"training loss is (nan|inf) at step \d+ \(epoch 0\), "
+        r"before any checkpoint.*optimizer.lr",
+    ):
         train(train_config(*QUIET, "optimizer=sgd", "optimizer.lr=1e30"))
     assert not (tmp_path / "metrics.json").exists()
 
 
 def test_early_stopping_says_why_and_when(train_config, capsys):
     # Patience 1: the first epoch that does not lower the validation loss by 0.05 ends the run.
-    train(train_config(*QUIET, "trainer.max_epochs=50", "optimizer.lr=0.5",
-                       "callbacks.early_stopping.patience=1",
-                       "callbacks.early_stopping.min_delta=0.05"))
+    train(
+        train_config(
+            *QUIET,
+            "trainer.max_epochs=50",
+            "optimizer.lr=0.5",
+            "callbacks.early_stopping.patience=1",
+            "callbacks.early_stopping.min_delta=0.05",
+        )
+    )
     out = capsys.readouterr().out
     assert "Early stopping at epoch" in out
     assert "val/loss did not improve by more than 0.05 for 1 epoch; best" in out
@@ -66,20 +82,27 @@ def stopped_trainer(reason: EarlyStoppingReason, value: float = 0.5) -> SimpleNa
     stopper = EarlyStopping(monitor="val/auroc", mode="max", patience=3, min_delta=0.01)
     stopper.stopping_reason, stopper.stopped_epoch = reason, 12
     stopper.best_score = torch.tensor(0.9)
-    return SimpleNamespace(global_step=91, current_epoch=13, max_epochs=200,
-                           early_stopping_callback=stopper,
-                           callback_metrics={"val/auroc": torch.tensor(value)})
+    return SimpleNamespace(
+        global_step=91,
+        current_epoch=13,
+        max_epochs=200,
+        early_stopping_callback=stopper,
+        callback_metrics={"val/auroc": torch.tensor(value)},
+    )
 
 
 def test_stop_reason_names_the_cause_epoch_and_step():
     assert stop_reason(stopped_trainer(EarlyStoppingReason.PATIENCE_EXHAUSTED), None) == (
         "Early stopping at epoch 12 (step 91): val/auroc did not improve by more than 0.01 for "
-        "3 epochs; best 0.9000.")
+        "3 epochs; best 0.9000."
+    )
     non_finite = stopped_trainer(EarlyStoppingReason.NON_FINITE_METRIC, float("nan"))
     assert stop_reason(non_finite, None) == (
-        "Early stopping at epoch 12 (step 91): val/auroc is nan, not a finite number.")
+        "Early stopping at epoch 12 (step 91): val/auroc is nan, not a finite number."
+    )
     running = stopped_trainer(EarlyStoppingReason.NOT_STOPPED)
     assert stop_reason(running, None) == "Training ended in epoch 13 at step 91."
     assert stop_reason(running, NonFiniteLossError("the training loss is inf at step 91")) == (
         "Training stopped: the training loss is inf at step 91. Nothing was saved after it: the "
-        "checkpoints keep the last good state.")
+        "checkpoints keep the last good state."
+    )

@@ -3,10 +3,16 @@
 import csv
 import json
 
-from {{ cookiecutter.package }}.sweep_summary import markdown_table, read_jobs, summary_rows
+from {{ cookiecutter.package }}.support.sweep_summary import (
+    markdown_table,
+    read_jobs,
+    summary_rows,
+)
 
-JOBS = ["0_model.hidden_sizes=[8],optimizer=sgd,trainer.max_epochs=2",
-        "1_model.hidden_sizes=[8],optimizer=adam,trainer.max_epochs=2"]
+JOBS = [
+    "0_model.hidden_sizes=[8],optimizer=sgd,trainer.max_epochs=2",
+    "1_model.hidden_sizes=[8],optimizer=adam,trainer.max_epochs=2",
+]
 
 
 def test_every_job_is_a_run_named_by_its_overrides(finished_sweep):
@@ -24,8 +30,9 @@ def test_the_sweep_writes_a_summary_table_of_every_job(finished_sweep):
     with (sweep / "summary.csv").open() as file:
         rows = list(csv.DictReader(file))
     # Only the setting that differs gets a column: the job's name shows the shared ones.
-    assert [(row["job"], row["optimizer"]) for row in rows] == list(zip(JOBS, ["sgd", "adam"],
-                                                                        strict=True))
+    assert [(row["job"], row["optimizer"]) for row in rows] == list(
+        zip(JOBS, ["sgd", "adam"], strict=True)
+    )
     assert "model.hidden_sizes" not in rows[0]
     for row, job in zip(rows, JOBS, strict=True):
         metrics = json.loads((sweep / job / "metrics.json").read_text())
@@ -68,4 +75,5 @@ def test_summary_keeps_unfinished_jobs_and_orders_jobs_by_number(tmp_path):
 def test_a_single_job_shows_all_its_settings(tmp_path):
     write_job(tmp_path, "0_seed=1", 0, ["seed=1", "optimizer=sgd"], {"test/loss": 0.5})
     assert summary_rows(read_jobs(tmp_path)) == [
-        {"job": "0_seed=1", "seed": "1", "optimizer": "sgd", "test/loss": 0.5}]
+        {"job": "0_seed=1", "seed": "1", "optimizer": "sgd", "test/loss": 0.5}
+    ]

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package }}.data.tables import read_table, write_table
-from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.support.errors import UserError
 
 FRAME = pd.DataFrame(
     {"x": [1.5, 2.5, None], "colour": ["red", None, "blue"], "ok": [True, False, True]}

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import QUIET
 from omegaconf import OmegaConf
 from sklearn.datasets import make_blobs, make_moons
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from {{ cookiecutter.package }}.train import train
 
-QUIET = ("callbacks.progress_bar.refresh_rate=0", "trainer.enable_model_summary=false")
 # Never a proxy for 127.0.0.1, whatever the environment says.
 HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -46,8 +46,9 @@ def get(url: str, path: str, **query: str):
 
 
 def post(url: str, path: str, body: dict):
-    request = urllib.request.Request(url + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
     with HTTP.open(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -58,9 +59,21 @@ def tensorboard(logdir: Path, runs: list[str], log: Path) -> Iterator[str]:
     port = free_port()
     with log.open("w") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir),
-             "--host", "127.0.0.1", "--port", str(port), "--load_fast=false"],
-            stdout=output, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "tensorboard.main",
+                "--logdir",
+                str(logdir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--load_fast=false",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
         try:
             url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 120
@@ -83,28 +96,51 @@ def tensorboard(logdir: Path, runs: list[str], log: Path) -> Iterator[str]:
                 server.wait()
 
 
-def test_a_real_tensorboard_serves_the_runs_their_curves_and_the_hparams_table(finished_sweep,
-                                                                               tmp_path):
+def test_a_real_tensorboard_serves_the_runs_their_curves_and_the_hparams_table(
+    finished_sweep, tmp_path
+):
     sweep, _ = finished_sweep
     runs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
     with tensorboard(sweep, runs, tmp_path / "tensorboard.log") as url:
         scalar_tags = get(url, "/data/plugin/scalars/tags")
         layout = get(url, "/data/plugin/custom_scalars/layout")
         experiment = post(url, "/data/plugin/hparams/experiment", {"experimentName": ""})
-        groups = post(url, "/data/plugin/hparams/session_groups", {
-            "experimentName": "", "startIndex": 0, "sliceSize": 100, "colParams": [],
-            "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE",
-                                "STATUS_RUNNING"]})
-        served = {run: {tag: get(url, "/data/plugin/scalars/scalars", run=run, tag=tag)
-                        for tag in ("train/loss", "val/loss")} for run in runs}
+        groups = post(
+            url,
+            "/data/plugin/hparams/session_groups",
+            {
+                "experimentName": "",
+                "startIndex": 0,
+                "sliceSize": 100,
+                "colParams": [],
+                "allowedStatuses": [
+                    "STATUS_UNKNOWN",
+                    "STATUS_SUCCESS",
+                    "STATUS_FAILURE",
+                    "STATUS_RUNNING",
+                ],
+            },
+        )
+        served = {
+            run: {
+                tag: get(url, "/data/plugin/scalars/scalars", run=run, tag=tag)
+                for tag in ("train/loss", "val/loss")
+            }
+            for run in runs
+        }
         # The Custom Scalars tab: one chart whose lines are each run's train and val loss.
         [category] = layout["category"]
         charts = {chart["title"]: chart["multiline"]["tag"] for chart in category["chart"]}
         assert charts["loss"] == ["^train/loss$", "^val/loss$"]
         assert set(charts) == {"loss", "acc", "auroc", "f1"}
-        on_chart = {run: {tag: get(url, "/data/plugin/custom_scalars/scalars", run=run, tag=regex)
-                          for regex in charts["loss"] for tag in [regex.strip("^$")]}
-                    for run in runs}
+        on_chart = {
+            run: {
+                tag: get(url, "/data/plugin/custom_scalars/scalars", run=run, tag=regex)
+                for regex in charts["loss"]
+                for tag in [regex.strip("^$")]
+            }
+            for run in runs
+        }
         images = get(url, "/data/plugin/images/tags")
         pr_curves = get(url, "/data/plugin/pr_curves/tags")
 
@@ -120,8 +156,11 @@ def test_a_real_tensorboard_serves_the_runs_their_curves_and_the_hparams_table(f
     hparams = {info["name"] for info in experiment["hparamInfos"]}
     assert {"optimizer", "lr", "hidden_sizes", "dropout", "batch_size", "max_epochs"} <= hparams
     metrics = {info["name"]["tag"] for info in experiment["metricInfos"]}
-    assert metrics == {f"{stage}/{name}" for stage in ("best_val", "test")
-                       for name in ("loss", "acc", "auroc", "f1")}
+    assert metrics == {
+        f"{stage}/{name}"
+        for stage in ("best_val", "test")
+        for name in ("loss", "acc", "auroc", "f1")
+    }
     sessions = {group["name"]: group for group in groups["sessionGroups"]}
     assert sorted(sessions) == runs
     for run, session in sessions.items():
@@ -162,8 +201,11 @@ def finished_run_dir(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("run")
     from conftest import compose_config
 
-    train(compose_config("train", [f"run_dir={run_dir}", *QUIET, "trainer.max_epochs=6",
-                                   "optimizer.lr=0.01"]))
+    train(
+        compose_config(
+            "train", [f"run_dir={run_dir}", *QUIET, "trainer.max_epochs=6", "optimizer.lr=0.01"]
+        )
+    )
     return run_dir
 
 
@@ -173,18 +215,32 @@ def two_input_table(path: Path, kind: str) -> list[str]:
         points, labels = make_moons(200, noise=0.2, random_state=0)
     else:
         points, labels = make_blobs(240, centers=3, random_state=0)
-    pd.DataFrame({"x1": points[:, 0], "x2": points[:, 1], "label": labels}).to_csv(path,
-                                                                                   index=False)
-    return [f"data.path={path}", "data.target=label", f"data.task={kind}",
-            "data.numeric=[x1,x2]", "data.categorical=[]", "data.categories=null"]
+    pd.DataFrame({"x1": points[:, 0], "x2": points[:, 1], "label": labels}).to_csv(
+        path, index=False
+    )
+    return [
+        f"data.path={path}",
+        "data.target=label",
+        f"data.task={kind}",
+        "data.numeric=[x1,x2]",
+        "data.categorical=[]",
+        "data.categories=null",
+    ]
 
 
 @pytest.mark.parametrize(("kind", "loss"), [("binary", "bce"), ("multiclass", "cross_entropy")])
 def test_two_inputs_draw_the_decision_boundary(train_config, tmp_path, kind, loss):
     data = two_input_table(tmp_path / "table.csv", kind)
-    train(train_config(*QUIET, *data, f"loss={loss}", "trainer.max_epochs=5",
-                       "callbacks.decision_boundary.every_n_epochs=2",
-                       "callbacks.decision_boundary.resolution=50"))
+    train(
+        train_config(
+            *QUIET,
+            *data,
+            f"loss={loss}",
+            "trainer.max_epochs=5",
+            "callbacks.decision_boundary.every_n_epochs=2",
+            "callbacks.decision_boundary.resolution=50",
+        )
+    )
     events = events_of(tmp_path)
     epochs = {point.step: point.value for point in events.Scalars("epoch")}
     drawn = [image.step for image in events.Images("decision_boundary")]
@@ -202,9 +258,19 @@ def test_two_inputs_draw_the_decision_boundary(train_config, tmp_path, kind, los
 def test_regression_draws_no_classification_pictures(train_config, tmp_path):
     path = tmp_path / "table.csv"
     pd.DataFrame({"a": range(60), "b": range(60, 120), "y": range(60)}).to_csv(path, index=False)
-    train(train_config(*QUIET, f"data.path={path}", "data.target=y", "data.task=regression",
-                       "data.numeric=[a,b]", "data.categorical=[]", "data.categories=null",
-                       "loss=mse", "trainer.max_epochs=2"))
+    train(
+        train_config(
+            *QUIET,
+            f"data.path={path}",
+            "data.target=y",
+            "data.task=regression",
+            "data.numeric=[a,b]",
+            "data.categorical=[]",
+            "data.categories=null",
+            "loss=mse",
+            "trainer.max_epochs=2",
+        )
+    )
     tags = events_of(tmp_path).Tags()
     assert tags["images"] == []
     assert [t for t in tags["tensors"] if t.startswith("test/")] == []

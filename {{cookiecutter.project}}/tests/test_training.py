@@ -11,24 +11,23 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from conftest import CONFIG_DIR, run_app
+from conftest import CONFIG_DIR, QUIET, run_app
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from {{ cookiecutter.package }}.train import train
 
 OPTIMIZERS = sorted(f.stem for f in (CONFIG_DIR / "optimizer").glob("*.yaml"))
 REGRESSION_LOSSES = ["quantile"]  # the heart task is binary: these train on a regression table
-LOSSES = sorted(f.stem for f in (CONFIG_DIR / "loss").glob("*.yaml")
-                if f.stem not in REGRESSION_LOSSES)
+LOSSES = sorted(
+    f.stem for f in (CONFIG_DIR / "loss").glob("*.yaml") if f.stem not in REGRESSION_LOSSES
+)
 SCHEDULERS = sorted(f.stem for f in (CONFIG_DIR / "scheduler").glob("*.yaml"))
 DROPOUT_SCHEDULES = sorted(f.stem for f in (CONFIG_DIR / "dropout_schedule").glob("*.yaml"))
 ACTIVATIONS = ["relu", "leaky_relu", "gelu", "elu", "selu", "silu", "sigmoid", "tanh"]
-QUIET = ("callbacks.progress_bar.refresh_rate=0", "trainer.enable_model_summary=false")
 
 
 def smoke_test(train_config, *overrides: str) -> dict[str, float]:
-    cfg = train_config("trainer.fast_dev_run=true", "trainer.enable_model_summary=false",
-                       "callbacks.progress_bar.refresh_rate=0", *overrides)
+    cfg = train_config("trainer.fast_dev_run=true", *QUIET, *overrides)
     metrics = train(cfg)
     assert {"test/loss", "test/acc", "test/auroc", "test/f1"} <= set(metrics)
     assert math.isfinite(metrics["test/loss"])
@@ -47,8 +46,12 @@ def test_every_loss_trains(train_config, loss):
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_activation_trains(train_config, activation):
-    smoke_test(train_config, f"model.activation={activation}", "model.dropout=0.2",
-               "model.hidden_sizes=[8,4]")
+    smoke_test(
+        train_config,
+        f"model.activation={activation}",
+        "model.dropout=0.2",
+        "model.hidden_sizes=[8,4]",
+    )
 
 
 def test_torch_threads_setting_is_applied(train_config):
@@ -68,24 +71,32 @@ def test_every_dropout_schedule_trains(train_config, schedule):
 
 def test_gradient_clipping_trains(train_config):
     smoke_test(train_config, "trainer.gradient_clip_val=0.5")
-    smoke_test(train_config, "trainer.gradient_clip_val=0.1",
-               "trainer.gradient_clip_algorithm=value")
+    smoke_test(
+        train_config, "trainer.gradient_clip_val=0.1", "trainer.gradient_clip_algorithm=value"
+    )
 
 
 def test_weighted_losses_train(train_config):
     smoke_test(train_config, "loss=bce", "loss.pos_weight=2.5")
-    smoke_test(train_config, "loss=cross_entropy", "loss.weight=[1.0,2.0]",
-               "loss.label_smoothing=0.1")
+    smoke_test(
+        train_config, "loss=cross_entropy", "loss.weight=[1.0,2.0]", "loss.label_smoothing=0.1"
+    )
 
 
 @pytest.mark.parametrize("scheduler", SCHEDULERS)
-def test_every_scheduler_trains_logs_the_lr_and_checkpoints_safely(train_config, tmp_path,
-                                                                   scheduler):
+def test_every_scheduler_trains_logs_the_lr_and_checkpoints_safely(
+    train_config, tmp_path, scheduler
+):
     """Two real epochs (checkpoints are skipped by fast_dev_run): the scheduler's state must load
     with weights_only=True for `ckpt_path=last` to resume it. The learning rate is logged as often
     as the scheduler changes it: every step, or once an epoch (a constant one too)."""
-    cfg = train_config(*QUIET, f"scheduler={scheduler}", "trainer.max_epochs=2",
-                       "+trainer.limit_train_batches=2", "+trainer.limit_val_batches=1")
+    cfg = train_config(
+        *QUIET,
+        f"scheduler={scheduler}",
+        "trainer.max_epochs=2",
+        "+trainer.limit_train_batches=2",
+        "+trainer.limit_val_batches=1",
+    )
     train(cfg)
     checkpoint = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
     assert len(checkpoint["lr_schedulers"]) == (scheduler != "none")
@@ -108,10 +119,19 @@ def regression_table(tmp_path_factory):
 
 @pytest.mark.parametrize("loss", ["quantile", "mse", "l1", "huber"])
 def test_regression_losses_train(train_config, regression_table, loss):
-    metrics = train(train_config(
-        "trainer.fast_dev_run=true", *QUIET, f"loss={loss}", f"data.path={regression_table}",
-        "data.target=y", "data.task=regression", "data.numeric=[a,b]", "data.categorical=[]",
-        "data.categories=null"))
+    metrics = train(
+        train_config(
+            "trainer.fast_dev_run=true",
+            *QUIET,
+            f"loss={loss}",
+            f"data.path={regression_table}",
+            "data.target=y",
+            "data.task=regression",
+            "data.numeric=[a,b]",
+            "data.categorical=[]",
+            "data.categories=null",
+        )
+    )
     assert {"test/loss", "test/mse", "test/mae", "test/r2"} <= set(metrics)
     assert math.isfinite(metrics["test/loss"])
 
@@ -121,8 +141,16 @@ def test_same_seed_gives_identical_metrics(train_config, tmp_path_factory):
 
     def run(seed: int) -> str:
         run_dir = tmp_path_factory.mktemp("run")
-        train(train_config(*QUIET, f"run_dir={run_dir}", f"seed={seed}", "trainer.max_epochs=2",
-                           "model.dropout=0.3", "dropout_schedule=linear"))
+        train(
+            train_config(
+                *QUIET,
+                f"run_dir={run_dir}",
+                f"seed={seed}",
+                "trainer.max_epochs=2",
+                "model.dropout=0.3",
+                "dropout_schedule=linear",
+            )
+        )
         return (run_dir / "metrics.json").read_text()
 
     first = run(7)
@@ -136,8 +164,13 @@ def finished_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("project")
     run_dir = workdir / "run"
     result = run_app(
-        "train", "trainer.max_epochs=3", "optimizer=sgd", "optimizer.lr=0.05",
-        "model.hidden_sizes=[32,16]", f"hydra.run.dir={run_dir}", cwd=workdir,
+        "train",
+        "trainer.max_epochs=3",
+        "optimizer=sgd",
+        "optimizer.lr=0.05",
+        "model.hidden_sizes=[32,16]",
+        f"hydra.run.dir={run_dir}",
+        cwd=workdir,
     )
     assert result.returncode == 0, result.stderr
     return run_dir, result
@@ -184,10 +217,19 @@ def test_run_logs_hyperparameters_for_the_hparams_dashboard(finished_run):
     assert session.hparams["loss"].string_value == "BCEWithLogitsLoss"
     assert "trainer.default_root_dir" not in session.hparams
     experiment = plugin_data_pb2.HParamsPluginData.FromString(
-        events.PluginTagToContent("hparams")["_hparams_/experiment"]).experiment
+        events.PluginTagToContent("hparams")["_hparams_/experiment"]
+    ).experiment
     metrics = [info.name.tag for info in experiment.metric_infos]
-    assert metrics == ["best_val/acc", "best_val/auroc", "best_val/f1", "best_val/loss",
-                       "test/acc", "test/auroc", "test/f1", "test/loss"]
+    assert metrics == [
+        "best_val/acc",
+        "best_val/auroc",
+        "best_val/f1",
+        "best_val/loss",
+        "test/acc",
+        "test/auroc",
+        "test/f1",
+        "test/loss",
+    ]
     # Every metric of the table is a logged curve; none got an extra point at step 0.
     for metric in metrics:
         assert events.Scalars(metric)[0].step > 0
@@ -204,8 +246,12 @@ def test_checkpoints_load_safely(finished_run):
 
 def test_evaluate_reproduces_the_test_metrics(finished_run, tmp_path):
     run_dir, _ = finished_run
-    result = run_app("evaluate", f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}",
-                     f"hydra.run.dir={tmp_path / 'eval'}", cwd=tmp_path)
+    result = run_app(
+        "evaluate",
+        f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}",
+        f"hydra.run.dir={tmp_path / 'eval'}",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     trained = json.loads((run_dir / "metrics.json").read_text())
     evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
@@ -213,8 +259,9 @@ def test_evaluate_reproduces_the_test_metrics(finished_run, tmp_path):
 
 
 def test_evaluate_refuses_a_missing_checkpoint(tmp_path):
-    result = run_app("evaluate", "ckpt_path=nowhere.ckpt", f"hydra.run.dir={tmp_path}",
-                     cwd=tmp_path)
+    result = run_app(
+        "evaluate", "ckpt_path=nowhere.ckpt", f"hydra.run.dir={tmp_path}", cwd=tmp_path
+    )
     assert result.returncode == 2
     assert "ckpt_path='nowhere.ckpt'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -3,6 +3,7 @@ its best trial as a command line and an experiment file."""
 
 import io
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,8 +18,8 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from {{ cookiecutter.package }}.config_checks import check_tune_config
-from {{ cookiecutter.package }}.errors import UserError
+from {{ cookiecutter.package }}.support.config_checks import check_tune_config
+from {{ cookiecutter.package }}.support.errors import UserError
 from {{ cookiecutter.package }}.tune import (
     STUDY_NAME,
     TUNE_KEYS,
@@ -51,8 +52,10 @@ def twice_tuned(tmp_path_factory):
     first = run_app("tune", *typed, f"hydra.run.dir={run_dir}", cwd=workdir)
     assert first.returncode == 0, first.stderr[-3000:]
     printed = io.StringIO()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"), \
-            redirect_stdout(printed):
+    with (
+        initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"),
+        redirect_stdout(printed),
+    ):
         tune(compose_tune(f"run_dir={run_dir}", *typed), typed)
     return run_dir, [first.stdout, printed.getvalue()]
 
@@ -95,12 +98,24 @@ def test_the_best_trial_is_printed_and_saved_as_an_experiment(twice_tuned, tmp_p
     run_dir, printed = twice_tuned
     best = load(run_dir).best_trial
     params = best.params
-    command = " ".join([
-        "{{ cookiecutter.project }}-train", *SHORT, f"optimizer.lr={params['lr']!r}",
-        f"'model.hidden_sizes={params['hidden_sizes']}'", f"model.dropout={params['dropout']!r}"])
-    assert f"Train it again:\n  {command}\n" in printed[1]
-    shown = run_app("train", "--config-dir", str(run_dir / "configs"), "experiment=tuned",
-                    "--cfg", "job", cwd=tmp_path)
+    command = printed[1].split("Train it again:\n  ", 1)[1].splitlines()[0]
+    # The network's settings (configs/search_space/mlp.yaml) come before tune.yaml's lr.
+    assert shlex.split(command) == [
+        "{{ cookiecutter.project }}-train",
+        *SHORT,
+        f"model.hidden_sizes={params['hidden_sizes']}",
+        f"model.dropout={params['dropout']!r}",
+        f"optimizer.lr={params['lr']!r}",
+    ]
+    shown = run_app(
+        "train",
+        "--config-dir",
+        str(run_dir / "configs"),
+        "experiment=tuned",
+        "--cfg",
+        "job",
+        cwd=tmp_path,
+    )
     assert shown.returncode == 0, shown.stderr
     cfg = OmegaConf.create(shown.stdout)
     assert cfg.optimizer.lr == best.params["lr"]
@@ -130,10 +145,15 @@ def test_trials_that_cannot_win_are_pruned(tmp_path, capsys):
 def test_a_study_continues_only_with_the_metric_it_was_judged_by(tmp_path):
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         open_study(compose_tune(f"run_dir={tmp_path}"), tmp_path)
-        other = compose_tune(f"run_dir={tmp_path}", "callbacks.model_checkpoint.monitor=val/auroc",
-                             "callbacks.model_checkpoint.mode=max")
-        with pytest.raises(UserError, match="judged by val/loss .minimize.; this command asks "
-                                            "for val/auroc .maximize."):
+        other = compose_tune(
+            f"run_dir={tmp_path}",
+            "callbacks.model_checkpoint.monitor=val/auroc",
+            "callbacks.model_checkpoint.mode=max",
+        )
+        with pytest.raises(
+            UserError,
+            match="judged by val/loss .minimize.; this command asks for val/auroc .maximize.",
+        ):
             open_study(other, tmp_path)
 
 
@@ -141,15 +161,21 @@ def test_a_study_continues_only_with_the_metric_it_was_judged_by(tmp_path):
     ("overrides", "message"),
     [
         (["n_trials=0"], "n_trials=0 is not allowed"),
-        (["optimizer.lr=0.01"], "optimizer.lr is set on the command line and searched by "
-                                "search_space.lr"),
-        (["search_space.dropout.high=1.0"], "search_space.dropout reaches a value train refuses: "
-                                            "model.dropout=1.0"),
+        (
+            ["optimizer.lr=0.01"],
+            "optimizer.lr is set on the command line and searched by search_space.lr",
+        ),
+        (
+            ["search_space.dropout.high=1.0"],
+            "search_space.dropout reaches a value train refuses: model.dropout=1.0",
+        ),
         (["search_space.lr.low=0"], "search_space.lr.low=0 is not allowed with log: true"),
         (["search_space.lr.low=0.5"], "low=0.5 high=0.1 is not allowed"),
         (["+search_space.lr.steps=3"], "search_space.lr.steps is not a search setting"),
-        (["+search_space.optimizer={key: optimizer, choices: [adam, lion]}"],
-         "optimizer=lion, which is not a file of configs/optimizer/"),
+        (
+            ["+search_space.optimizer={key: optimizer, choices: [adam, lion]}"],
+            "optimizer=lion, which is not a file of configs/optimizer/",
+        ),
         (["search_space.hidden_sizes.choices=[]"], "search_space.hidden_sizes.choices"),
         (["trainer=ddp"], "tune runs its trials one after another in this process"),
         (["callbacks.model_checkpoint.monitor=null"], "set callbacks.model_checkpoint.monitor"),
@@ -175,27 +201,45 @@ def test_tune_keys_are_the_keys_train_does_not_have():
 
 
 def test_the_study_settings_stay_out_of_the_trials_command_line():
-    typed = ["n_trials=5", "search_space.lr.high=0.01", "~search_space.dropout",
-             "sampler.n_startup_trials=2", "pruner.n_warmup_steps=1", "trainer.max_epochs=9",
-             "experiment=heart_disease"]
+    typed = [
+        "n_trials=5",
+        "search_space.lr.high=0.01",
+        "~search_space.dropout",
+        "sampler.n_startup_trials=2",
+        "pruner.n_warmup_steps=1",
+        "trainer.max_epochs=9",
+        "experiment=heart_disease",
+    ]
     assert train_overrides(typed) == ["trainer.max_epochs=9", "experiment=heart_disease"]
 
 
 def test_experiment_file_of_overrides():
-    text = experiment_yaml(["experiment=heart_disease", "optimizer=sgd", "optimizer.lr=0.05",
-                            "model.hidden_sizes=[64,32]", "+trainer.limit_train_batches=2",
-                            "~callbacks.early_stopping"], "# header\n")
+    text = experiment_yaml(
+        [
+            "experiment=heart_disease",
+            "optimizer=sgd",
+            "optimizer.lr=0.05",
+            "model.hidden_sizes=[64,32]",
+            "+trainer.limit_train_batches=2",
+            "~callbacks.early_stopping",
+        ],
+        "# header\n",
+    )
     assert text.startswith("# @package _global_\n# header\n")
-    assert OmegaConf.create(text) == OmegaConf.create({
-        "defaults": ["/experiment/heart_disease", "override /optimizer: sgd", "_self_"],
-        "optimizer": {"lr": 0.05},
-        "model": {"hidden_sizes": [64, 32]},
-        "trainer": {"limit_train_batches": 2},
-    })
+    assert OmegaConf.create(text) == OmegaConf.create(
+        {
+            "defaults": ["/experiment/heart_disease", "override /optimizer: sgd", "_self_"],
+            "optimizer": {"lr": 0.05},
+            "model": {"hidden_sizes": [64, 32]},
+            "trainer": {"limit_train_batches": 2},
+        }
+    )
 
 
-@pytest.mark.parametrize(("value", "text"), [([64, 32], "[64,32]"), (True, "true"),
-                                             (None, "null"), (0.001, "0.001"), ("adam", "adam")])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [([64, 32], "[64,32]"), (True, "true"), (None, "null"), (0.001, "0.001"), ("adam", "adam")],
+)
 def test_override_text(value, text):
     assert override_text(value) == text
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from .config_checks import check_config
-from .errors import UserError, exit_on_user_error
+from .support.config_checks import check_config
+from .support.errors import UserError, exit_on_user_error
 
 # Lightning's per-trainer notices ("GPU available: ...") would repeat once per fold.
 LIGHTNING_NOTICES = "lightning.pytorch.utilities.rank_zero"
@@ -35,12 +35,12 @@ def fold_config(cfg: DictConfig, repeat: int, fold: int) -> DictConfig:
 
 def cross_validate(cfg: DictConfig) -> dict[str, dict[str, float]]:
     """Train every fold of every repeat; write and print the summary; return it."""
-    from .run_config import save_run_config
-    from .run_outputs import (
+    from .support.reports import (
         print_cross_validation,
         print_tensorboard_command,
         write_cross_validation,
     )
+    from .support.run_dirs import save_run_config
     from .train import train
 
     folds, repeats = cfg.data.num_folds, cfg.repeats
@@ -71,8 +71,10 @@ def main(cfg: DictConfig) -> None:
     with exit_on_user_error():
         check_config(cfg)
         if OmegaConf.select(cfg, "data.num_folds") is None:
-            raise UserError("data.num_folds=null: cross_validate needs a number of folds >= 2, "
-                            "e.g. data.num_folds=5")
+            raise UserError(
+                "data.num_folds=null: cross_validate needs a number of folds >= 2, "
+                "e.g. data.num_folds=5"
+            )
         cross_validate(cfg)
 
 

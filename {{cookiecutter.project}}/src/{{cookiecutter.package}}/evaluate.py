@@ -1,6 +1,7 @@
 """Test a checkpoint on its test split and write metrics.json.
 
-    python -m {{ cookiecutter.package }}.evaluate ckpt_path=logs/train/runs/<run>/checkpoints/best.ckpt
+    python -m {{ cookiecutter.package }}.evaluate \
+        ckpt_path=logs/train/runs/<run>/checkpoints/best.ckpt
 
 The data settings and the fitted preprocessing come from the checkpoint; a `data.*` setting given on
 the command line replaces the checkpoint's (e.g. `data.batch_size=512`).
@@ -10,8 +11,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from .config_checks import check_config
-from .errors import UserError, exit_on_user_error
+from .support.config_checks import check_config
+from .support.errors import UserError, exit_on_user_error
 
 
 def data_settings(checkpoint: dict, cfg: DictConfig, overrides: list[str]) -> dict:
@@ -33,11 +34,11 @@ def data_settings(checkpoint: dict, cfg: DictConfig, overrides: list[str]) -> di
 
 def evaluate(cfg: DictConfig, overrides: list[str]) -> dict[str, float]:
     """Rebuild the model and data from the checkpoint, test it, return the test metrics."""
-    from .build import build_datamodule, build_trainer, set_torch_threads
-    from .checkpoints import load_checkpoint
     from .model.module import TabularModule
-    from .run_config import save_run_config
-    from .run_outputs import print_metrics, write_metrics
+    from .support.build import build_datamodule, build_trainer, set_torch_threads
+    from .support.checkpoints import load_checkpoint
+    from .support.reports import print_metrics, write_metrics
+    from .support.run_dirs import save_run_config
 
     set_torch_threads(cfg.torch_threads)
     checkpoint = load_checkpoint(cfg.ckpt_path)

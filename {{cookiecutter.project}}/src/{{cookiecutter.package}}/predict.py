@@ -1,6 +1,7 @@
 """Predict new rows with a checkpoint: raw rows in, the same rows out with the predictions added.
 
-    python -m {{ cookiecutter.package }}.predict ckpt_path=logs/train/runs/<run>/checkpoints/best.ckpt \
+    python -m {{ cookiecutter.package }}.predict \
+        ckpt_path=logs/train/runs/<run>/checkpoints/best.ckpt \
         input=rows.csv output=predictions.csv
 
 The rows are in the user's own terms (the target column may be there or not; it is ignored), and the
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from .errors import UserError, exit_on_user_error
+from .support.errors import UserError, exit_on_user_error
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,14 +47,18 @@ def predict_rows(
     preprocessor, encoder = datamodule.preprocessor, datamodule.target_encoder
     absent = [column for column in preprocessor.columns if column not in rows.columns]
     if absent:
-        raise UserError(f"{source} lacks columns the model reads: {', '.join(map(repr, absent))} "
-                        f"(it reads {', '.join(preprocessor.columns)}; the target is optional)")
+        raise UserError(
+            f"{source} lacks columns the model reads: {', '.join(map(repr, absent))} "
+            f"(it reads {', '.join(preprocessor.columns)}; the target is optional)"
+        )
     require_numbers(rows, preprocessor.numeric, "the model reads it as a number", source)
     added_names = [PREDICTION] + [PROBABILITY.format(label) for label in encoder.classes]
     clashes = [name for name in added_names if name in rows.columns]
     if clashes:
-        raise UserError(f"{source} already has columns named {', '.join(map(repr, clashes))}, "
-                        "which predict adds: rename or remove them")
+        raise UserError(
+            f"{source} already has columns named {', '.join(map(repr, clashes))}, "
+            "which predict adds: rename or remove them"
+        )
     policy = datamodule.hparams.missing
     if policy == "error":
         refuse_missing(missing_counts(rows, preprocessor.columns), source)
@@ -64,10 +69,12 @@ def predict_rows(
     features = torch.from_numpy(preprocessor.transform(rows))
     module.eval()
     with torch.inference_mode():
-        scores = torch.cat([
-            module.predict_scores(module(batch)).reshape(len(batch), -1)
-            for batch in features.split(ROWS_PER_PASS)
-        ])
+        scores = torch.cat(
+            [
+                module.predict_scores(module(batch)).reshape(len(batch), -1)
+                for batch in features.split(ROWS_PER_PASS)
+            ]
+        )
     scores = scores.squeeze(1) if scores.shape[1] == 1 else scores
     predictions, probabilities = encoder.inverse(scores.double().numpy())
 
@@ -79,23 +86,27 @@ def predict_rows(
     result = pd.concat([rows, pd.DataFrame(added, index=rows.index)], axis=1)
     if unscored.any():
         result.loc[unscored, added_names] = np.nan
-        print(f"{int(unscored.sum())} rows have missing values and no prediction "
-              "(the model was trained with data.missing=drop)")
+        print(
+            f"{int(unscored.sum())} rows have missing values and no prediction "
+            "(the model was trained with data.missing=drop)"
+        )
     return result
 
 
 def predict(cfg: DictConfig) -> Path:
     """Read the rows, predict them with the checkpoint, write the result; return its path."""
-    from .checkpoints import load_checkpoint
     from .data.datamodule import TabularDataModule
     from .data.tables import read_table, write_table
     from .model.module import TabularModule
-    from .run_config import save_run_config
+    from .support.checkpoints import load_checkpoint
+    from .support.run_dirs import save_run_config
 
     output = Path(cfg.output).expanduser()
     if output.exists() and not cfg.overwrite:
-        raise UserError(f"output={cfg.output!r} already exists: choose another file, "
-                        "or add overwrite=true to replace it")
+        raise UserError(
+            f"output={cfg.output!r} already exists: choose another file, "
+            "or add overwrite=true to replace it"
+        )
     checkpoint = load_checkpoint(cfg.ckpt_path)
     datamodule = TabularDataModule(**checkpoint["datamodule_hyper_parameters"])
     datamodule.load_state_dict(checkpoint[TabularDataModule.__qualname__])
@@ -113,8 +124,10 @@ def main(cfg: DictConfig) -> None:
     with exit_on_user_error():
         for key in ("ckpt_path", "input"):
             if OmegaConf.is_missing(cfg, key):
-                raise UserError(f"{key} is required: predict ckpt_path=<run>/checkpoints/best.ckpt "
-                                "input=rows.csv output=predictions.csv")
+                raise UserError(
+                    f"{key} is required: predict ckpt_path=<run>/checkpoints/best.ckpt "
+                    "input=rows.csv output=predictions.csv"
+                )
         predict(cfg)
 
 

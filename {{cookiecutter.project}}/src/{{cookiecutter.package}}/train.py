@@ -1,6 +1,7 @@
 """Train the MLP, test its best checkpoint and write metrics.json.
 
-    python -m {{ cookiecutter.package }}.train optimizer=sgd optimizer.lr=0.05 'model.hidden_sizes=[32,16]'
+    python -m {{ cookiecutter.package }}.train \
+        optimizer=sgd optimizer.lr=0.05 'model.hidden_sizes=[32,16]'
 
 Heavy libraries are imported inside `train`, so `--help`, `--cfg job` and a mistyped choice answer
 at once.
@@ -12,8 +13,8 @@ from typing import TYPE_CHECKING
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from .config_checks import check_config, check_monitors
-from .errors import UserError, exit_on_user_error
+from .support.config_checks import check_config, check_monitors
+from .support.errors import UserError, exit_on_user_error
 
 if TYPE_CHECKING:
     from lightning import Callback
@@ -27,9 +28,11 @@ def checkpoint_dir(cfg: DictConfig) -> str:
 
 def checkpoint_dirs(cfg: DictConfig) -> dict[str, str]:
     """`callbacks.<name>.dirpath` -> the folder, for every checkpoint callback of the run."""
-    return {f"callbacks.{name}.dirpath": str(callback.dirpath)
-            for name, callback in (cfg.callbacks or {}).items()
-            if callback is not None and callback.get("dirpath")}
+    return {
+        f"callbacks.{name}.dirpath": str(callback.dirpath)
+        for name, callback in (cfg.callbacks or {}).items()
+        if callback is not None and callback.get("dirpath")
+    }
 
 
 def train(
@@ -45,7 +48,8 @@ def train(
     """
     import lightning as L
 
-    from .build import (
+    from .callbacks.non_finite_loss import NonFiniteLossError
+    from .support.build import (
         build_callbacks,
         build_datamodule,
         build_loggers,
@@ -54,13 +58,9 @@ def train(
         loss_for_task,
         set_torch_threads,
     )
-    from .callbacks.non_finite_loss import NonFiniteLossError
-    from .checkpoint_io import remove_partial_files
-    from .checkpoints import resume_checkpoint
-    from .hparams import flat_hparams, log_hparams, metric_names
-    from .output_dirs import unwritable_reason
-    from .run_config import save_run_config
-    from .run_outputs import (
+    from .support.checkpoints import remove_partial_files, resume_checkpoint
+    from .support.hparams import flat_hparams, log_hparams, metric_names
+    from .support.reports import (
         print_metrics,
         print_resume,
         print_tensorboard_command,
@@ -68,14 +68,17 @@ def train(
         stop_reason,
         write_metrics,
     )
+    from .support.run_dirs import save_run_config, unwritable_reason
 
     resume = resume_checkpoint(cfg.ckpt_path, checkpoint_dir(cfg))
     for key, folder in checkpoint_dirs(cfg).items():
         reason = unwritable_reason(folder)
         if reason is not None:
-            raise UserError(f"cannot write checkpoints to {folder} ({key}, by default "
-                            f"<hydra.run.dir>/checkpoints, here hydra.run.dir={cfg.run_dir}): "
-                            f"{reason}")
+            raise UserError(
+                f"cannot write checkpoints to {folder} ({key}, by default "
+                f"<hydra.run.dir>/checkpoints, here hydra.run.dir={cfg.run_dir}): "
+                f"{reason}"
+            )
         remove_partial_files(folder)  # what a run killed mid-save left behind
     set_torch_threads(cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -106,13 +109,16 @@ def train(
     checkpoint = trainer.checkpoint_callback
     best = checkpoint.best_model_path if checkpoint is not None else ""
     if diverged is not None and not best:
-        raise UserError(f"{diverged}, before any checkpoint was saved: lower optimizer.lr or clip "
-                        "the gradients, e.g. trainer.gradient_clip_val=1.0")
+        raise UserError(
+            f"{diverged}, before any checkpoint was saved: lower optimizer.lr or clip "
+            "the gradients, e.g. trainer.gradient_clip_val=1.0"
+        )
     if trainer.is_global_zero and print_results:
         print(stop_reason(trainer, diverged))
 
-    metrics = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False,
-                           weights_only=True)[0]
+    metrics = trainer.test(
+        module, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True
+    )[0]
     if trainer.is_global_zero:
         metrics_file = write_metrics(cfg.run_dir, metrics)
         log_hparams(trainer.loggers, flat_hparams(cfg), metric_names(metrics))

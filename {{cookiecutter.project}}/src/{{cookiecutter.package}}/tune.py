@@ -24,8 +24,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from .config_checks import check_config, check_tune_config, config_group_choices
-from .errors import UserError, exit_on_user_error
+from .configs import group_choices
+from .support.config_checks import check_config, check_tune_config
+from .support.errors import UserError, exit_on_user_error
 
 # The keys of tune.yaml that train does not have: they configure the study, not the trials.
 TUNE_KEYS = ("n_trials", "search_space", "sampler", "pruner")
@@ -50,13 +51,20 @@ def suggest(trial: Any, search_space: DictConfig) -> list[str]:
             choices = [override_text(c) for c in OmegaConf.to_container(entry.choices)]
             value = trial.suggest_categorical(name, choices)
         elif isinstance(entry.low, int) and isinstance(entry.high, int):
-            value = trial.suggest_int(name, entry.low, entry.high, step=entry.get("step") or 1,
-                                      log=entry.get("log", False))
+            value = trial.suggest_int(
+                name,
+                entry.low,
+                entry.high,
+                step=entry.get("step") or 1,
+                log=entry.get("log", False),
+            )
         else:
-            value = trial.suggest_float(name, entry.low, entry.high, step=entry.get("step"),
-                                        log=entry.get("log", False))
-        overrides.append(f"{entry.key}={value}" if isinstance(value, str)
-                         else f"{entry.key}={value!r}")
+            value = trial.suggest_float(
+                name, entry.low, entry.high, step=entry.get("step"), log=entry.get("log", False)
+            )
+        overrides.append(
+            f"{entry.key}={value}" if isinstance(value, str) else f"{entry.key}={value!r}"
+        )
     return overrides
 
 
@@ -82,7 +90,7 @@ def experiment_yaml(overrides: list[str], header: str) -> str:
             continue
         if key == "experiment":
             defaults.insert(0, f"/experiment/{override.value()}")
-        elif config_group_choices(key) is not None:
+        elif group_choices(key) is not None:
             defaults.append(f"override /{key}: {override.value()}")
         else:
             OmegaConf.update(body, key, override.value(), force_add=True)
@@ -119,10 +127,16 @@ def open_study(cfg: DictConfig, run_dir: Path) -> Any:
     # (Optuna still calls heartbeats experimental, a warning that would repeat on every run.)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        storage = optuna.storages.RDBStorage(f"sqlite:///{(run_dir / 'study.db').resolve()}",
-                                             heartbeat_interval=60, grace_period=120)
-    study = optuna.create_study(storage=storage, study_name=STUDY_NAME, direction=direction,
-                                load_if_exists=True, pruner=instantiate(cfg.pruner))
+        storage = optuna.storages.RDBStorage(
+            f"sqlite:///{(run_dir / 'study.db').resolve()}", heartbeat_interval=60, grace_period=120
+        )
+    study = optuna.create_study(
+        storage=storage,
+        study_name=STUDY_NAME,
+        direction=direction,
+        load_if_exists=True,
+        pruner=instantiate(cfg.pruner),
+    )
     known = study.user_attrs.get("monitor")
     if known is None:
         study.set_user_attr("monitor", monitor)
@@ -164,8 +178,10 @@ def tune(cfg: DictConfig, task_overrides: list[str]) -> Any:
         for name, value in metrics.items():
             trial.set_user_attr(name, float(value))
         if pruning.best is None:
-            raise UserError(f"callbacks.model_checkpoint.monitor={monitor} was never logged in "
-                            f"trial {trial.number}: tune judges trials by their validation")
+            raise UserError(
+                f"callbacks.model_checkpoint.monitor={monitor} was never logged in "
+                f"trial {trial.number}: tune judges trials by their validation"
+            )
         return pruning.best
 
     study.optimize(objective, n_trials=cfg.n_trials)
@@ -178,9 +194,11 @@ def report(study: Any, run_dir: Path, shared: list[str], monitor: str) -> None:
     from optuna.trial import TrialState
 
     counts = {state: len(study.get_trials(states=(state,))) for state in TrialState}
-    print(f"\nStudy {run_dir / 'study.db'}: {len(study.trials)} trials, "
-          f"{counts[TrialState.COMPLETE]} complete, {counts[TrialState.PRUNED]} pruned, "
-          f"{counts[TrialState.FAIL]} failed.")
+    print(
+        f"\nStudy {run_dir / 'study.db'}: {len(study.trials)} trials, "
+        f"{counts[TrialState.COMPLETE]} complete, {counts[TrialState.PRUNED]} pruned, "
+        f"{counts[TrialState.FAIL]} failed."
+    )
     if counts[TrialState.COMPLETE] == 0:
         print("No trial has finished yet: nothing to recommend.")
         return
@@ -189,14 +207,18 @@ def report(study: Any, run_dir: Path, shared: list[str], monitor: str) -> None:
     command = " ".join([TRAIN_COMMAND, *map(shlex.quote, overrides)])
     experiment = run_dir / "configs" / "experiment" / "tuned.yaml"
     experiment.parent.mkdir(parents=True, exist_ok=True)
-    header = (f"# The best trial ({best.number}, {monitor} {best.value:.4f}) of the study in "
-              f"{run_dir}:\n#   {command}\n")
+    header = (
+        f"# The best trial ({best.number}, {monitor} {best.value:.4f}) of the study in "
+        f"{run_dir}:\n#   {command}\n"
+    )
     experiment.write_text(experiment_yaml(overrides, header))
     print(f"Best: trial {best.number}, {monitor} {best.value:.4f} ({best.user_attrs['run_dir']})")
     print(f"Train it again:\n  {command}")
     print(f"or with the experiment file {experiment}:")
-    print(f"  {TRAIN_COMMAND} --config-dir {shlex.quote(str(experiment.parent.parent))} "
-          "experiment=tuned")
+    print(
+        f"  {TRAIN_COMMAND} --config-dir {shlex.quote(str(experiment.parent.parent))} "
+        "experiment=tuned"
+    )
     print("Compare the trials in TensorBoard's HParams tab (localhost only):")
     print(f"  tensorboard --logdir {(run_dir / 'trials').resolve()} --host 127.0.0.1")
 

@@ -27,8 +27,11 @@ class BestValidationMetrics(L.Callback):
         better = torch.lt if checkpoint.mode == "min" else torch.gt
         if best is not None and not better(current, best.to(current.device)):
             return
-        values = {PREFIX + name.split("/", 1)[1]: float(value)
-                  for name, value in trainer.callback_metrics.items() if name.startswith("val/")}
+        values = {
+            PREFIX + name.split("/", 1)[1]: float(value)
+            for name, value in trainer.callback_metrics.items()
+            if name.startswith("val/")
+        }
         # The step Lightning logs this validation's metrics at (as its LearningRateMonitor does).
         step = trainer.fit_loop.epoch_loop._batches_that_stepped
         for logger in trainer.loggers:

@@ -27,14 +27,18 @@ class DecisionBoundary(L.Callback):
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         hparams = pl_module.hparams
-        self._active = (hparams.input_size == 2 and hparams.task != "regression"
-                        and bool(summary_writers(trainer)))
+        self._active = (
+            hparams.input_size == 2
+            and hparams.task != "regression"
+            and bool(summary_writers(trainer))
+        )
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._points = []
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs,
-                           batch, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int
+    ) -> None:
         # Kept for every epoch: whether it is the last is known only at its end (early stopping).
         if self._active:
             features, targets = batch
@@ -53,12 +57,20 @@ class DecisionBoundary(L.Callback):
         for writer in summary_writers(trainer):
             writer.add_image("decision_boundary", image, trainer.global_step, dataformats="HWC")
 
-    def _draw(self, pl_module: L.LightningModule, features: torch.Tensor, labels: np.ndarray,
-              title: str, trainer: L.Trainer) -> np.ndarray:
+    def _draw(
+        self,
+        pl_module: L.LightningModule,
+        features: torch.Tensor,
+        labels: np.ndarray,
+        title: str,
+        trainer: L.Trainer,
+    ) -> np.ndarray:
         low, high = features.min(0).values, features.max(0).values
         margin = 0.1 * (high - low) + 1e-3
-        axes = [torch.linspace(float(low[i] - margin[i]), float(high[i] + margin[i]),
-                               self.resolution) for i in range(2)]
+        axes = [
+            torch.linspace(float(low[i] - margin[i]), float(high[i] + margin[i]), self.resolution)
+            for i in range(2)
+        ]
         grid_x, grid_y = torch.meshgrid(*axes, indexing="xy")
         grid = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], dim=1)
         was_training = pl_module.training
@@ -69,5 +81,6 @@ class DecisionBoundary(L.Callback):
         shape = grid_x.shape
         shown = scores.reshape(shape) if scores.dim() == 1 else scores.argmax(-1).reshape(shape)
         names = trainer.datamodule.preprocessor.feature_names
-        return decision_boundary_image(grid_x.numpy(), grid_y.numpy(), shown.numpy(),
-                                       features.numpy(), labels, names, title)
+        return decision_boundary_image(
+            grid_x.numpy(), grid_y.numpy(), shown.numpy(), features.numpy(), labels, names, title
+        )

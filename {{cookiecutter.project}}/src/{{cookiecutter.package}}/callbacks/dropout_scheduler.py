@@ -21,7 +21,7 @@ import lightning as L
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import nn
 
-from ..errors import UserError
+from ..support.errors import UserError
 from .dropout_schedules import SCHEDULES, Clock
 
 
@@ -35,8 +35,10 @@ class DropoutScheduler(L.Callback):
 
     def __init__(self, schedule: str, interval: str = "epoch", **settings: Any) -> None:
         if schedule not in SCHEDULES:
-            raise UserError(f"dropout_schedule.schedule={schedule!r} is not allowed: expected one "
-                            f"of {', '.join(SCHEDULES)}")
+            raise UserError(
+                f"dropout_schedule.schedule={schedule!r} is not allowed: expected one "
+                f"of {', '.join(SCHEDULES)}"
+            )
         self.schedule = schedule
         self.interval = interval
         self.settings = dict(settings)
@@ -80,8 +82,12 @@ class DropoutScheduler(L.Callback):
         pl_module.log("dropout/p", self.p, on_step=per_step, on_epoch=not per_step, batch_size=1)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"schedule": self.schedule, "interval": self.interval,
-                "settings": dict(self.settings), "p": self.p}
+        return {
+            "schedule": self.schedule,
+            "interval": self.interval,
+            "settings": dict(self.settings),
+            "p": self.p,
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         saved = (state_dict["schedule"], state_dict["interval"], state_dict["settings"])

@@ -29,12 +29,25 @@ def confusion_matrix_image(matrix: np.ndarray, classes: Sequence[object]) -> np.
     figure.colorbar(shown, ax=axes, fraction=0.046, pad=0.04)
     ticks = range(len(classes))
     labels = [str(c) for c in classes]
-    axes.set(xticks=ticks, yticks=ticks, xticklabels=labels, yticklabels=labels,
-             xlabel="predicted", ylabel="true", title="test confusion matrix")
+    axes.set(
+        xticks=ticks,
+        yticks=ticks,
+        xticklabels=labels,
+        yticklabels=labels,
+        xlabel="predicted",
+        ylabel="true",
+        title="test confusion matrix",
+    )
     middle = matrix.max() / 2
     for (row, column), count in np.ndenumerate(matrix):
-        axes.text(column, row, int(count), ha="center", va="center",
-                  color="white" if count > middle else "black")
+        axes.text(
+            column,
+            row,
+            int(count),
+            ha="center",
+            va="center",
+            color="white" if count > middle else "black",
+        )
     figure.tight_layout()
     return figure_image(figure)
 
@@ -58,18 +71,46 @@ def decision_boundary_image(
 
     figure = Figure(figsize=(5, 4.4), dpi=100)
     axes = figure.add_subplot()
-    palette = ListedColormap(["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-                              "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"])
+    palette = ListedColormap(
+        [
+            "#1f77b4",
+            "#d62728",
+            "#2ca02c",
+            "#ff7f0e",
+            "#9467bd",
+            "#8c564b",
+            "#e377c2",
+            "#7f7f7f",
+            "#bcbd22",
+            "#17becf",
+        ]
+    )
     if scores.dtype.kind == "f":
-        axes.contourf(grid_x, grid_y, scores, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
-                      alpha=0.6)
+        axes.contourf(
+            grid_x, grid_y, scores, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6
+        )
         axes.contour(grid_x, grid_y, scores, levels=[0.5], colors="black", linewidths=1.5)
     else:
         classes = int(max(scores.max(), labels.max())) + 1
-        axes.contourf(grid_x, grid_y, scores, levels=np.arange(classes + 1) - 0.5,
-                      cmap=ListedColormap(palette.colors[:classes]), alpha=0.35)
-    axes.scatter(points[:, 0], points[:, 1], c=labels, cmap=palette, vmin=0, vmax=9, s=10,
-                 edgecolors="white", linewidths=0.4)
+        axes.contourf(
+            grid_x,
+            grid_y,
+            scores,
+            levels=np.arange(classes + 1) - 0.5,
+            cmap=ListedColormap(palette.colors[:classes]),
+            alpha=0.35,
+        )
+    axes.scatter(
+        points[:, 0],
+        points[:, 1],
+        c=labels,
+        cmap=palette,
+        vmin=0,
+        vmax=9,
+        s=10,
+        edgecolors="white",
+        linewidths=0.4,
+    )
     axes.set(xlabel=axis_names[0], ylabel=axis_names[1], title=title)
     figure.tight_layout()
     return figure_image(figure)

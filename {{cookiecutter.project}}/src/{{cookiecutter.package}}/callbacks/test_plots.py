@@ -27,14 +27,22 @@ class TestPlots(L.Callback):
     def on_test_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # Decided alike in every process: gathering the predictions needs all of them.
         self._active = pl_module.hparams.task != "regression" and any(
-            isinstance(log, TensorBoardLogger) for log in trainer.loggers)
+            isinstance(log, TensorBoardLogger) for log in trainer.loggers
+        )
         self._scores = self._scores.to(pl_module.device)
         self._targets = self._targets.to(pl_module.device)
         self._scores.reset()
         self._targets.reset()
 
-    def on_test_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch,
-                          batch_idx: int, dataloader_idx: int = 0) -> None:
+    def on_test_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs,
+        batch,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
         if self._active:
             features, targets = batch
             self._scores.update(pl_module.predict_scores(pl_module(features)))
@@ -53,11 +61,16 @@ class TestPlots(L.Callback):
         step = trainer.global_step
         for writer in writers:
             if task == "binary":
-                writer.add_pr_curve("test/pr_curve", targets, scores, step,
-                                    num_thresholds=self.num_thresholds)
+                writer.add_pr_curve(
+                    "test/pr_curve", targets, scores, step, num_thresholds=self.num_thresholds
+                )
             else:
                 for index, name in enumerate(classes):
-                    writer.add_pr_curve(f"test/pr_curve/{name}", targets == index,
-                                        scores[:, index], step,
-                                        num_thresholds=self.num_thresholds)
+                    writer.add_pr_curve(
+                        f"test/pr_curve/{name}",
+                        targets == index,
+                        scores[:, index],
+                        step,
+                        num_thresholds=self.num_thresholds,
+                    )
             writer.add_image("test/confusion_matrix", image, step, dataformats="HWC")

@@ -9,7 +9,7 @@ config checks and metrics.json. A custom-scalars layout keeps every tag and adds
 
 import lightning as L
 
-from ..config_checks import TASK_METRICS
+from ..model.metrics import TASK_METRICS
 from .summary_writers import summary_writers
 
 CATEGORY = "train vs val"
@@ -18,8 +18,10 @@ CATEGORY = "train vs val"
 def train_val_layout(task: str) -> dict[str, dict[str, list]]:
     """One multiline chart per metric, e.g. `loss: ^train/loss$ and ^val/loss$` (regular
     expressions, anchored so that `val/loss` does not also match `best_val/loss`)."""
-    charts = {name: ["Multiline", [f"^train/{name}$", f"^val/{name}$"]]
-              for name in ("loss", *TASK_METRICS[task])}
+    charts = {
+        name: ["Multiline", [f"^train/{name}$", f"^val/{name}$"]]
+        for name in ("loss", *TASK_METRICS[task])
+    }
     return {CATEGORY: charts}
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
-from ..errors import UserError
+from ..support.errors import UserError
 from .batching import TensorTable, batch_loader
 from .demos import load_demo
 from .missing import usable_rows
@@ -109,8 +109,10 @@ class TabularDataModule(L.LightningDataModule):
             return read_table(self.hparams.path)
         if self.hparams.demo:
             return load_demo(self.hparams.demo, self.hparams.demo_options)
-        raise UserError("data.path is not set: data=csv data.path=FILE data.target=COLUMN, "
-                        "or choose a demo table, e.g. data=heart")
+        raise UserError(
+            "data.path is not set: data=csv data.path=FILE data.target=COLUMN, "
+            "or choose a demo table, e.g. data=heart"
+        )
 
     def setup(self, stage: str | None = None) -> None:
         if self._tables:
@@ -138,12 +140,19 @@ class TabularDataModule(L.LightningDataModule):
         hp = self.hparams
         try:
             return split_rows(
-                labels.to_numpy(), hp.val_fraction, hp.test_fraction, hp.seed,
-                stratify=task != "regression", num_folds=hp.num_folds, fold=hp.fold,
+                labels.to_numpy(),
+                hp.val_fraction,
+                hp.test_fraction,
+                hp.seed,
+                stratify=task != "regression",
+                num_folds=hp.num_folds,
+                fold=hp.fold,
             )
         except ValueError as error:
-            raise UserError(f"cannot split the {len(labels)} usable rows of {self.source} "
-                            f"into train, validation and test: {error}") from None
+            raise UserError(
+                f"cannot split the {len(labels)} usable rows of {self.source} "
+                f"into train, validation and test: {error}"
+            ) from None
 
     def _build_tables(self, frame: pd.DataFrame, labels: pd.Series) -> None:
         """Each split's matrix straight from the table's columns: the frame is never copied."""
@@ -159,15 +168,17 @@ class TabularDataModule(L.LightningDataModule):
         """Assigned and inferred before fitting; the fitted preprocessor's own once restored."""
         hp = self.hparams
         if self.preprocessor is None:
-            roles = assign_roles(frame, hp.target, hp.numeric or [], hp.categorical or [],
-                                 hp.drop or [], self.source)
+            roles = assign_roles(
+                frame, hp.target, hp.numeric or [], hp.categorical or [], hp.drop or [], self.source
+            )
             self.dropped = roles.dropped
             return roles
         fitted = self.preprocessor
         wanted = {"data.target": [hp.target], "the checkpoint's model": fitted.columns}
         require_columns(frame, wanted, self.source)
-        require_numbers(frame, fitted.numeric, "the checkpoint's model reads it as a number",
-                        self.source)
+        require_numbers(
+            frame, fitted.numeric, "the checkpoint's model reads it as a number", self.source
+        )
         return Roles(fitted.numeric, fitted.categorical)
 
     def describe(self) -> list[str]:
@@ -208,8 +219,15 @@ class TabularDataModule(L.LightningDataModule):
             return batch_loader(table, batch_size, shuffle, self.hparams.seed)
         # The tensors go to the training device once; Lightning's per-batch copy is then a no-op.
         self._tables[split] = table = table.to(trainer.strategy.root_device)
-        return batch_loader(table, batch_size, shuffle, self.hparams.seed,
-                            trainer.global_rank, trainer.world_size, trainer.current_epoch)
+        return batch_loader(
+            table,
+            batch_size,
+            shuffle,
+            self.hparams.seed,
+            trainer.global_rank,
+            trainer.world_size,
+            trainer.current_epoch,
+        )
 
     def per_process_batch_size(self) -> int:
         """`data.batch_size` is the whole step's batch, shared by the DDP processes, unless

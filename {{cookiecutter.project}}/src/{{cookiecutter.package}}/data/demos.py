@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn import datasets
 
-from ..errors import UserError
+from ..support.errors import UserError
 
 # The generators' points do not depend on `seed`: the table is the data set, not a draw per run.
 GENERATOR_STATE = 0

@@ -9,8 +9,10 @@
 import numpy as np
 import pandas as pd
 
-from ..config_checks import MISSING_POLICIES
-from ..errors import UserError
+from ..support.errors import UserError
+
+# The vocabulary of data.missing; the config checks read it from here.
+MISSING_POLICIES = ("impute", "error", "drop")
 
 
 def missing_counts(frame: pd.DataFrame, columns: list[str]) -> dict[str, int]:

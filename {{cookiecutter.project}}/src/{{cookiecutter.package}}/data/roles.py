@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
+from ..support.errors import UserError
 
 MAX_INTEGER_LEVELS = 10
 MAX_TEXT_LEVELS = 100
 ID_NAME = re.compile(r"(^|[^a-z])(id|ids|index|key|uuid)$|^(unnamed: ?0|row|rownum)$", re.I)
+# pandas.api.types.infer_dtype kinds that are numbers (the target's task is read with them too).
 NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "decimal")
 
 
@@ -110,8 +111,12 @@ def assign_roles(
     """Declared roles first, inferred ones for every other column except the target."""
     require_columns(
         frame,
-        {"data.target": [target], "data.numeric": numeric, "data.categorical": categorical,
-         "data.drop": drop},
+        {
+            "data.target": [target],
+            "data.numeric": numeric,
+            "data.categorical": categorical,
+            "data.drop": drop,
+        },
         source,
     )
     for key, columns in {"data.numeric": numeric, "data.categorical": categorical}.items():

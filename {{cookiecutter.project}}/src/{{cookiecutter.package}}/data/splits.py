@@ -29,8 +29,9 @@ def split_rows(
         rest, test = list(folds.split(rows, strata))[fold]
         test_share = 1 / num_folds
     else:
-        rest, test = train_test_split(rows, test_size=test_fraction, random_state=seed,
-                                      stratify=strata)
+        rest, test = train_test_split(
+            rows, test_size=test_fraction, random_state=seed, stratify=strata
+        )
         test_share = test_fraction
     train, val = train_test_split(
         rest,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import UserError
+from ..support.errors import UserError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
+from ..support.errors import UserError
+from .roles import NUMBER_KINDS
 
 MAX_CLASSES = 20
-NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "decimal")
 
 
 def _shown(values: list[Any], most: int = 5) -> str:

@@ -1,1 +1,18 @@
-"""The network (a plain torch.nn.Module) and the LightningModule that trains it."""
+"""The networks (plain torch.nn.Modules) and the LightningModule that trains them.
+
+The network contract: what `configs/model/<name>.yaml` may name as its `_target_`.
+- Constructor: `input_size` (the width of a preprocessed row) and `output_size` (set by the loss:
+  1, or one per class) as keyword arguments, then the settings of its config file. `compile` in
+  that file is the trainer's (torch.compile), not the network's, and is not passed to it.
+- `forward(features)`: a float tensor (rows, input_size) in, raw outputs (rows, output_size) out:
+  no sigmoid or softmax, the module applies what the loss needs (model/losses.py).
+- Dropout as `torch.nn.Dropout` modules, if the dropout schedules are to reach it (a network
+  without one refuses `dropout_schedule=...`; other dropout kinds are left alone).
+- `model.activation`, `model.init` and `model.normalization`, if the network takes them, use the
+  names of model/layers.py; the config checks also check `model.dropout` and the MLP's and
+  ResNet's widths when the file has them.
+- tune draws the network's settings from `configs/search_space/<name>.yaml`, one file per network.
+
+Shipped: `mlp.py` (model=mlp) and `resnet.py` (model=resnet); add a network as a class and its
+config file (README: "Change the code").
+"""

@@ -33,7 +33,8 @@ def lr_scheduler_config(
     for key in RUN_LENGTH_KEYS:
         if key in torch_settings and torch_settings[key] is None:
             torch_settings[key] = run_length(trainer, lightning["interval"])
-    scheduler = instantiate(torch_settings)(optimizer=optimizer)
+    # Plain lists and dicts (`_convert_`): the scheduler's state goes into every checkpoint.
+    scheduler = instantiate(torch_settings, _convert_="all")(optimizer=optimizer)
     return {"scheduler": scheduler, **lightning}
 
 
@@ -50,7 +51,9 @@ def warmup_cosine(
     warmup = max(1, round(warmup_fraction * total_steps))
     return SequentialLR(
         optimizer,
-        [LinearLR(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup),
-         CosineAnnealingLR(optimizer, T_max=max(1, total_steps - warmup), eta_min=eta_min)],
+        [
+            LinearLR(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup),
+            CosineAnnealingLR(optimizer, T_max=max(1, total_steps - warmup), eta_min=eta_min),
+        ],
         milestones=[warmup],
     )

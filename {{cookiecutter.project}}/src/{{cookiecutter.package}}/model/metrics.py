@@ -1,33 +1,61 @@
-"""The torchmetrics of each task, named as they appear in TensorBoard and metrics.json."""
+"""The tasks and the torchmetrics of each, named as they appear in TensorBoard and metrics.json.
+
+This table is the one home of the task and metric vocabulary: the config checks (which metrics a
+monitor may watch), the train-vs-val charts and the epoch outputs all read it. It names torchmetrics
+classes instead of holding them, so it can be read without importing torch. To log another metric,
+add a line to its task, e.g. `"mcc": ("classification.BinaryMatthewsCorrCoef", {}, "max")`.
+"""
 
 from typing import Any
 
-from torchmetrics import MetricCollection
-from torchmetrics.classification import (
-    BinaryAccuracy,
-    BinaryAUROC,
-    BinaryF1Score,
-    MulticlassAccuracy,
-    MulticlassF1Score,
-)
-from torchmetrics.regression import MeanAbsoluteError, MeanSquaredError, R2Score
+# task -> metric name -> (torchmetrics class under torchmetrics., its settings, better when max|min)
+METRICS: dict[str, dict[str, tuple[str, dict[str, Any], str]]] = {
+    "binary": {
+        "acc": ("classification.BinaryAccuracy", {}, "max"),
+        "auroc": ("classification.BinaryAUROC", {}, "max"),
+        "f1": ("classification.BinaryF1Score", {}, "max"),
+    },
+    "multiclass": {
+        "acc": ("classification.MulticlassAccuracy", {"average": "micro"}, "max"),
+        "f1": ("classification.MulticlassF1Score", {"average": "macro"}, "max"),
+    },
+    "regression": {
+        "mse": ("regression.MeanSquaredError", {}, "min"),
+        "mae": ("regression.MeanAbsoluteError", {}, "min"),
+        "r2": ("regression.R2Score", {}, "max"),
+    },
+}
+TASKS = tuple(METRICS)
+TASK_METRICS = {task: tuple(metrics) for task, metrics in METRICS.items()}
+
+
+def better_when(name: str) -> str:
+    """ "max" or "min" for a logged metric name such as `acc` (the loss is better when lower)."""
+    for metrics in METRICS.values():
+        if name in metrics:
+            return metrics[name][2]
+    return "min"
 
 
 def task_metrics(
     task: str, num_classes: int | None, validate_args: bool = True, **options: Any
-) -> MetricCollection:
-    """binary: acc, auroc, f1; multiclass: acc, f1 (macro); regression: mse, mae, r2.
+) -> Any:
+    """The task's metrics as a torchmetrics MetricCollection.
 
     `validate_args=False` skips the classification metrics' checks of their inputs; `options` go
     to every metric, e.g. `sync_on_compute=False`."""
-    checked = {**options, "validate_args": validate_args}  # classification metrics only
-    if task == "binary":
-        return MetricCollection({"acc": BinaryAccuracy(**checked), "auroc": BinaryAUROC(**checked),
-                                 "f1": BinaryF1Score(**checked)})
-    if task == "multiclass":
-        return MetricCollection({
-            "acc": MulticlassAccuracy(num_classes, average="micro", **checked),
-            "f1": MulticlassF1Score(num_classes, average="macro", **checked),
-        })
-    return MetricCollection({"mse": MeanSquaredError(**options),
-                             "mae": MeanAbsoluteError(**options), "r2": R2Score(**options)})
+    import importlib
+
+    from torchmetrics import MetricCollection
+
+    built = {}
+    for name, (path, settings, _) in METRICS[task].items():
+        module, class_name = f"torchmetrics.{path}".rsplit(".", 1)
+        metric_class = getattr(importlib.import_module(module), class_name)
+        arguments = {**options, **settings}
+        if path.startswith("classification."):
+            arguments["validate_args"] = validate_args
+            if task == "multiclass":
+                arguments["num_classes"] = num_classes
+        built[name] = metric_class(**arguments)
+    return MetricCollection(built)

@@ -1,27 +1,16 @@
-"""A multilayer perceptron: Linear -> activation -> Dropout per hidden layer, then a Linear head."""
+"""A multilayer perceptron: Linear -> activation -> Dropout per hidden layer, then a Linear head.
+
+It follows the network contract (model/__init__.py): built with `input_size`, `output_size` and
+the settings of configs/model/mlp.yaml; `forward` maps a float batch (rows, input_size) to raw
+outputs (rows, output_size); its dropout is `torch.nn.Dropout` modules, which the dropout schedules
+reach.
+"""
 
 import torch
 from torch import nn
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "leaky_relu": nn.LeakyReLU,
-    "gelu": nn.GELU,
-    "elu": nn.ELU,
-    "selu": nn.SELU,
-    "silu": nn.SiLU,
-    "sigmoid": nn.Sigmoid,
-    "tanh": nn.Tanh,
-}
-
-# Weight initialisations by name; "default" keeps PyTorch's own (Kaiming-uniform with a=sqrt(5)).
-INITIALISATIONS = {
-    "xavier_uniform": nn.init.xavier_uniform_,
-    "xavier_normal": nn.init.xavier_normal_,
-    "kaiming_uniform": lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu"),
-    "kaiming_normal": lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),
-    "orthogonal": nn.init.orthogonal_,
-}
+from .layers import activation as make_activation
+from .layers import initialise
 
 
 class MLP(nn.Module):
@@ -40,15 +29,11 @@ class MLP(nn.Module):
         layers: list[nn.Module] = []
         width = input_size
         for hidden in hidden_sizes:
-            layers += [nn.Linear(width, hidden), ACTIVATIONS[activation](), nn.Dropout(dropout)]
+            layers += [nn.Linear(width, hidden), make_activation(activation), nn.Dropout(dropout)]
             width = hidden
         layers.append(nn.Linear(width, output_size))
         self.layers = nn.Sequential(*layers)
-        if init != "default":
-            for layer in self.layers:
-                if isinstance(layer, nn.Linear):
-                    INITIALISATIONS[init](layer.weight)
-                    nn.init.zeros_(layer.bias)
+        initialise(self, init)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.layers(features)

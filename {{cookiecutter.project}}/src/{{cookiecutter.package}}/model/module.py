@@ -1,4 +1,4 @@
-"""The LightningModule: the MLP, its loss, its optimizer and its metrics, and nothing else.
+"""The LightningModule: the network, its loss, its optimizer and its metrics, and nothing else.
 
 Every argument is a plain value or a plain dict (the Hydra config of the network, loss, optimizer
 and learning-rate scheduler, with its `_target_`), so the saved hyperparameters load with
@@ -10,10 +10,10 @@ from typing import Any
 import lightning as L
 import torch
 from hydra.utils import instantiate
-from torch import nn
+from torch.nn.functional import one_hot
 
 from .epoch_outputs import EpochOutputs
-from .losses import build_loss
+from .losses import build_loss, loss_input, output_size
 from .lr_schedulers import lr_scheduler_config
 
 
@@ -31,12 +31,19 @@ class TabularModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters(logger=False)
         self.loss_fn = build_loss(loss)
-        # A binary task has one logit, unless the loss is cross-entropy, which wants one per class.
-        softmax_head = isinstance(self.loss_fn, nn.CrossEntropyLoss)
-        output_size = 1 if task == "regression" or not softmax_head else num_classes
+        # What the loss compares with the targets (its config's `trains`), which sets the width of
+        # the output layer: e.g. one logit for bce, one per class for cross-entropy.
+        self.loss_input = loss_input(loss, task)
+        if self.loss_input is None:
+            raise ValueError(f"the loss {loss.get('_target_')} does not train a {task} task")
         network = dict(model)
         compile_network = network.pop("compile", False)
-        self.net = instantiate(network, input_size=input_size, output_size=output_size)
+        self.net = instantiate(
+            network,
+            _convert_="all",
+            input_size=input_size,
+            output_size=output_size(self.loss_input, task, num_classes),
+        )
         if compile_network:
             # In place: checkpoints keep the plain network's parameter names either way.
             self.net.compile()
@@ -69,11 +76,14 @@ class TabularModule(L.LightningModule):
     def _loss(
         self, outputs: torch.Tensor, scores: torch.Tensor, targets: torch.Tensor
     ) -> torch.Tensor:
-        if isinstance(self.loss_fn, nn.CrossEntropyLoss):
+        given = self.loss_input  # model/losses.py: INPUTS
+        if given == "logits":
             return self.loss_fn(outputs, targets)
-        if isinstance(self.loss_fn, nn.BCEWithLogitsLoss):
+        if given == "logit":
             return self.loss_fn(outputs.squeeze(-1), targets.float())
-        # mse, l1, huber: the regression value, or the predicted probability of a binary label.
+        if given == "probabilities" and scores.dim() == 2:  # multiclass: against one-hot labels
+            return self.loss_fn(scores, one_hot(targets, scores.shape[-1]).to(scores.dtype))
+        # The regression value, or the predicted probability of a binary label.
         return self.loss_fn(scores, targets.float())
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
@@ -113,8 +123,11 @@ class TabularModule(L.LightningModule):
         self._log_epoch("test")
 
     def configure_optimizers(self) -> torch.optim.Optimizer | dict[str, Any]:
-        # The optimizer config is `_partial_`: Hydra returns the class with its settings bound.
-        optimizer = instantiate(self.hparams.optimizer)(params=self.parameters())
+        # The optimizer config is `_partial_`: Hydra returns the class with its settings bound,
+        # as plain lists and dicts (`_convert_`), which the optimizer's state and so every
+        # checkpoint keep: an OmegaConf list there (e.g. `betas`) would not load with
+        # weights_only=True.
+        optimizer = instantiate(self.hparams.optimizer, _convert_="all")(params=self.parameters())
         if not self.hparams.scheduler:
             return optimizer
         scheduler = lr_scheduler_config(self.hparams.scheduler, optimizer, self.trainer)

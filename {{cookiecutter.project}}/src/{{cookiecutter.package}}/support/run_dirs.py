@@ -1,9 +1,15 @@
-"""Refuse an output folder that cannot be created or written, in one line, before any work.
+"""Run directories: refuse one that cannot be written, and record a run's configuration in it only
+once the run has been accepted.
 
 Hydra creates the run directory itself, before the app's code runs, and a failure there is its own
 short traceback. `CheckOutputDir` is a Hydra callback, called just before that, so a run directory
 under a regular file gets one `error:` line and exit 2 instead. `train` checks its checkpoint
 folders the same way before training, so no epoch is lost to a folder it could never write.
+
+Hydra would also write `.hydra/config.yaml` before the app's code runs, so a refused command pointed
+at an existing run's hydra.run.dir would overwrite that run's record. `hydra.output_subdir` is null
+(configs/hydra/default.yaml) and the apps write the same three files with `save_run_config`, after
+the configuration, the checkpoint and the data have been accepted.
 """
 
 import os
@@ -11,8 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from .errors import EXIT_USER_ERROR
 
@@ -44,3 +51,16 @@ def _refuse_unwritable(key: str, folder: str) -> None:
     if reason is not None:
         print(f"error: {key}={folder} cannot be created or written: {reason}", file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
+
+
+def save_run_config(cfg: DictConfig, run_dir: str) -> None:
+    """config.yaml, overrides.yaml and hydra.yaml as Hydra writes them; nothing outside a Hydra app
+    (the tests' compose API)."""
+    if not HydraConfig.initialized():
+        return
+    hydra_cfg = HydraConfig.get()
+    folder = Path(run_dir) / ".hydra"
+    folder.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, folder / "config.yaml")
+    OmegaConf.save(OmegaConf.create(list(hydra_cfg.overrides.task)), folder / "overrides.yaml")
+    OmegaConf.save(OmegaConf.create({"hydra": hydra_cfg}), folder / "hydra.yaml")

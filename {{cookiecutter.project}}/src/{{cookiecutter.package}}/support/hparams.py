@@ -15,15 +15,22 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
-from .callbacks.best_validation import PREFIX as BEST_VALIDATION
+from ..callbacks.best_validation import PREFIX as BEST_VALIDATION
 
 GROUPS = ("model", "optimizer", "scheduler", "loss", "dropout_schedule")
 SHORT_GROUPS = ("model", "optimizer")
 SHORT_NAMES = {"data.batch_size": "batch_size", "trainer.max_epochs": "max_epochs"}
 # How and where a run executes, not what it learns: columns that would only clutter the table.
-LEFT_OUT = ("trainer.default_root_dir", "trainer.accelerator", "trainer.strategy",
-            "trainer.use_distributed_sampler", "trainer.log_every_n_steps",
-            "trainer.enable_model_summary", "trainer.fast_dev_run", "trainer.deterministic")
+LEFT_OUT = (
+    "trainer.default_root_dir",
+    "trainer.accelerator",
+    "trainer.strategy",
+    "trainer.use_distributed_sampler",
+    "trainer.log_every_n_steps",
+    "trainer.enable_model_summary",
+    "trainer.fast_dev_run",
+    "trainer.deterministic",
+)
 
 
 def flat_hparams(cfg: DictConfig) -> dict[str, Any]:

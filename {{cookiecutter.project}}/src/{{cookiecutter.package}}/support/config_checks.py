@@ -6,62 +6,53 @@ second with a clear message instead of minutes later inside PyTorch.
 """
 
 from collections.abc import Callable
-from importlib.resources import files
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from .callbacks.dropout_schedules import EARLY_DECAYS, INTERVALS, SCHEDULES
+# Each vocabulary is read from the code that implements it, none of which imports torch here.
+from ..callbacks.dropout_schedules import EARLY_DECAYS, INTERVALS, SCHEDULES
+from ..configs import group_choices, load_choice
+from ..data.missing import MISSING_POLICIES
+from ..model.layers import ACTIVATIONS, INITIALISATIONS, NORMALIZATIONS
+from ..model.losses import CONTRACT_KEY, INPUTS
+from ..model.metrics import TASK_METRICS, TASKS, better_when
 from .errors import UserError
 
-ACTIVATIONS = ("relu", "leaky_relu", "gelu", "elu", "selu", "silu", "sigmoid", "tanh")
-INITIALISATIONS = (
-    "default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal"
-)
-TASKS = ("binary", "multiclass", "regression")
-MISSING_POLICIES = ("impute", "error", "drop")
-
-# Which tasks each loss can train. Regression-style losses on a binary task compare the predicted
-# probability with the 0/1 label (the Brier score for mse).
-LOSS_TASKS = {
-    "torch.nn.BCEWithLogitsLoss": ("binary",),
-    "torch.nn.CrossEntropyLoss": ("binary", "multiclass"),
-    "torch.nn.MSELoss": ("binary", "regression"),
-    "torch.nn.L1Loss": ("binary", "regression"),
-    "torch.nn.HuberLoss": ("binary", "regression"),
-    "{{ cookiecutter.package }}.model.quantile_loss.QuantileLoss": ("regression",),
-}
-
-# The metrics logged per task (model/metrics.py), each as train/<name> and val/<name> besides loss.
-TASK_METRICS = {
-    "binary": ("acc", "auroc", "f1"),
-    "multiclass": ("acc", "f1"),
-    "regression": ("mse", "mae", "r2"),
-}
-HIGHER_IS_BETTER = ("acc", "auroc", "f1", "r2")
 # Settings that watch a logged metric: early stopping, the best checkpoint, reduce_on_plateau.
 MONITORS = ("callbacks.early_stopping", "callbacks.model_checkpoint", "scheduler")
 
 
-def check_loss_fits_task(loss_target: str, task: str) -> None:
-    """Refuse a loss that cannot train this task, e.g. binary cross-entropy on three classes."""
-    allowed = LOSS_TASKS.get(loss_target)
-    if allowed is not None and task not in allowed:
-        choices = loss_choices()
-        fitting = [choices.get(name, name) for name, tasks in LOSS_TASKS.items() if task in tasks]
+def check_loss_fits_task(loss: DictConfig | dict[str, Any], task: str) -> None:
+    """Refuse a loss that cannot train this task (its file's `trains` does not list it), e.g.
+    binary cross-entropy on three classes, and a loss file that does not say what it trains."""
+    name = loss_name(loss)
+    trains = loss.get(CONTRACT_KEY)
+    if not trains or any(given not in INPUTS for given in trains.values()):
         raise UserError(
-            f"loss={choices.get(loss_target, loss_target)} ({loss_target}) cannot train a {task} "
-            f"task; losses for {task}: {', '.join(fitting)} (or loss=auto)"
+            f"loss={name} does not say what it trains: its file needs `{CONTRACT_KEY}`, each task "
+            f"it trains with what it is given ({', '.join(INPUTS)}), e.g. "
+            f"{CONTRACT_KEY}: " + "{regression: values} (model/losses.py)"
+        )
+    if task not in trains:
+        fitting = [
+            choice
+            for choice in group_choices("loss")
+            if task in (load_choice("loss", choice).get(CONTRACT_KEY) or {})
+        ]
+        raise UserError(
+            f"loss={name} cannot train a {task} task (it trains {', '.join(trains)}); losses for "
+            f"{task}: {', '.join(fitting)} (or loss=auto)"
         )
 
 
-def loss_choices() -> dict[str, str]:
-    """Loss class -> its `loss=` choice, read from configs/loss/ (auto has no class of its own),
-    so that messages use the user's words."""
-    folder = files(__package__) / "configs" / "loss"
-    targets = {name: OmegaConf.create((folder / f"{name}.yaml").read_text()).get("_target_")
-               for name in config_group_choices("loss")}
-    return {target: name for name, target in targets.items() if target}
+def loss_name(loss: DictConfig | dict[str, Any]) -> str:
+    """The `loss=` choice whose file has this loss's class, in the user's words; else the class."""
+    target = loss.get("_target_")
+    for choice in group_choices("loss"):
+        if load_choice("loss", choice).get("_target_") == target:
+            return f"{choice} ({target})"
+    return str(target)
 
 
 def check_class_weights(weight: list[float] | None, classes: list[Any]) -> None:
@@ -82,13 +73,16 @@ def check_monitor(cfg: DictConfig, prefix: str) -> None:
     names = TASK_METRICS.get(task) or sorted({n for ns in TASK_METRICS.values() for n in ns})
     allowed = [f"{stage}/{name}" for stage in ("val", "train") for name in ("loss", *names)]
     if monitor not in allowed:
-        raise UserError(f"{prefix}.monitor={monitor!r} is not logged: expected one of "
-                        f"{', '.join(allowed)}")
+        raise UserError(
+            f"{prefix}.monitor={monitor!r} is not logged: expected one of {', '.join(allowed)}"
+        )
     mode = OmegaConf.select(cfg, f"{prefix}.mode", default=None)
-    best = "max" if monitor.split("/")[1] in HIGHER_IS_BETTER else "min"
+    best = better_when(monitor.split("/")[1])
     if mode is not None and mode != best:
-        raise UserError(f"{prefix}.mode={mode!r} does not fit {monitor}, which is better when "
-                        f"{'higher' if best == 'max' else 'lower'}: use {prefix}.mode={best}")
+        raise UserError(
+            f"{prefix}.mode={mode!r} does not fit {monitor}, which is better when "
+            f"{'higher' if best == 'max' else 'lower'}: use {prefix}.mode={best}"
+        )
 
 
 def check_monitors(cfg: DictConfig) -> None:
@@ -131,8 +125,12 @@ def _check_held_out_rows(cfg: DictConfig) -> None:
     folds = OmegaConf.select(cfg, "data.num_folds", default=None)
     _require(cfg, "data.num_folds", lambda v: _is_count(v, 2), "null, or a whole number >= 2")
     if folds is not None:
-        _require(cfg, "data.fold", lambda v: _is_count(v, 0) and v < folds,
-                 f"a whole number from 0 to data.num_folds - 1 = {folds - 1}")
+        _require(
+            cfg,
+            "data.fold",
+            lambda v: _is_count(v, 0) and v < folds,
+            f"a whole number from 0 to data.num_folds - 1 = {folds - 1}",
+        )
     test_key = "1/data.num_folds" if folds else "data.test_fraction"
     test = 1 / folds if folds else OmegaConf.select(cfg, "data.test_fraction", default=0) or 0
     held_out = (OmegaConf.select(cfg, "data.val_fraction", default=0) or 0) + test
@@ -160,12 +158,21 @@ def _is_non_negative(value: Any) -> bool:
     return _is_number(value) and value >= 0
 
 
-# Ranges of optimizer, scheduler, loss, dropout-schedule and callback settings: key, test, allowed.
+# Ranges of network, optimizer, scheduler, loss, dropout-schedule and callback settings: key, test,
+# allowed. A key that the chosen file does not have is not checked.
 RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("model.width", lambda v: _is_count(v, 1), "a whole number >= 1"),
+    ("model.blocks", lambda v: _is_count(v, 0), "a whole number >= 0"),
+    ("model.hidden_factor", _is_positive, "a number > 0"),
+    ("model.residual_dropout", _is_probability, "a number in [0, 1)"),
+    ("model.normalization", lambda v: v in NORMALIZATIONS, f"one of {', '.join(NORMALIZATIONS)}"),
     ("optimizer.momentum", _is_non_negative, "a number >= 0"),
     ("optimizer.weight_decay", _is_non_negative, "a number >= 0"),
-    ("optimizer.betas", lambda v: len(v) == 2 and all(map(_is_probability, v)),
-     "two numbers in [0, 1), e.g. [0.9,0.999]"),
+    (
+        "optimizer.betas",
+        lambda v: len(v) == 2 and all(map(_is_probability, v)),
+        "two numbers in [0, 1), e.g. [0.9,0.999]",
+    ),
     ("scheduler.interval", lambda v: v in INTERVALS, f"one of {', '.join(INTERVALS)}"),
     ("scheduler.step_size", lambda v: _is_count(v, 1), "a whole number >= 1"),
     ("scheduler.gamma", _is_positive, "a number > 0"),
@@ -179,8 +186,11 @@ RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("scheduler.start_factor", lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
     ("scheduler.eta_min", _is_non_negative, "a number >= 0"),
     ("loss.pos_weight", _is_positive, "a number > 0 (negatives / positives balances the classes)"),
-    ("loss.weight", lambda v: all(map(_is_non_negative, v)) and any(v),
-     "a list of class weights >= 0, not all 0, e.g. [1.0,3.0]"),
+    (
+        "loss.weight",
+        lambda v: all(map(_is_non_negative, v)) and any(v),
+        "a list of class weights >= 0, not all 0, e.g. [1.0,3.0]",
+    ),
     ("loss.label_smoothing", _is_probability, "a number in [0, 1)"),
     ("loss.delta", _is_positive, "a number > 0"),
     ("loss.quantile", _is_fraction, "a number in (0, 1)"),
@@ -196,16 +206,28 @@ RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("dropout_schedule.decay", lambda v: v in EARLY_DECAYS, f"one of {', '.join(EARLY_DECAYS)}"),
     ("callbacks.early_stopping.patience", lambda v: _is_count(v, 0), "a whole number >= 0"),
     ("callbacks.early_stopping.min_delta", _is_non_negative, "a number >= 0"),
-    ("callbacks.step_checkpoint.every_n_train_steps", lambda v: _is_count(v, 0),
-     "a whole number >= 0 (0: only the checkpoint after each epoch)"),
-    ("callbacks.decision_boundary.every_n_epochs", lambda v: _is_count(v, 1),
-     "a whole number >= 1"),
-    ("callbacks.decision_boundary.resolution", lambda v: _is_count(v, 2),
-     "a whole number >= 2 (grid points per axis)"),
+    (
+        "callbacks.step_checkpoint.every_n_train_steps",
+        lambda v: _is_count(v, 0),
+        "a whole number >= 0 (0: only the checkpoint after each epoch)",
+    ),
+    (
+        "callbacks.decision_boundary.every_n_epochs",
+        lambda v: _is_count(v, 1),
+        "a whole number >= 1",
+    ),
+    (
+        "callbacks.decision_boundary.resolution",
+        lambda v: _is_count(v, 2),
+        "a whole number >= 2 (grid points per axis)",
+    ),
     ("callbacks.test_plots.num_thresholds", lambda v: _is_count(v, 2), "a whole number >= 2"),
     ("callbacks.progress_bar.min_interval", _is_non_negative, "a number of seconds >= 0"),
-    ("callbacks.progress_bar.refresh_rate", lambda v: _is_count(v, 0),
-     "a whole number >= 0 (0: no progress bars)"),
+    (
+        "callbacks.progress_bar.refresh_rate",
+        lambda v: _is_count(v, 0),
+        "a whole number >= 0 (0: no progress bars)",
+    ),
     ("trainer.gradient_clip_val", _is_non_negative, "a number >= 0, or null for no clipping"),
     ("trainer.gradient_clip_algorithm", lambda v: v in ("norm", "value"), "norm or value"),
 )
@@ -217,18 +239,28 @@ def check_config(cfg: DictConfig) -> None:
     _require(cfg, "torch_threads", lambda v: _is_count(v, 1), "a whole number >= 1, or null")
     _require(cfg, "model.compile", lambda v: isinstance(v, bool), "true or false")
     _require(cfg, "data.batch_size_per_device", lambda v: isinstance(v, bool), "true or false")
-    _require(cfg, "model.hidden_sizes", lambda v: all(_is_count(s, 1) for s in v),
-             "a list of layer widths >= 1, e.g. [16] or [64,32]; [] means no hidden layer")
-    _require(cfg, "model.activation", lambda v: v in ACTIVATIONS,
-             f"one of {', '.join(ACTIVATIONS)}")
+    _require(
+        cfg,
+        "model.hidden_sizes",
+        lambda v: all(_is_count(s, 1) for s in v),
+        "a list of layer widths >= 1, e.g. [16] or [64,32]; [] means no hidden layer",
+    )
+    _require(
+        cfg, "model.activation", lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}"
+    )
     _require(cfg, "model.dropout", lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)")
-    _require(cfg, "model.init", lambda v: v in INITIALISATIONS,
-             f"one of {', '.join(INITIALISATIONS)}")
+    _require(
+        cfg, "model.init", lambda v: v in INITIALISATIONS, f"one of {', '.join(INITIALISATIONS)}"
+    )
     _require(cfg, "optimizer.lr", lambda v: _is_number(v) and v > 0, "a number > 0")
     _require(cfg, "data.batch_size", lambda v: _is_count(v, 1), "a whole number >= 1")
     _require(cfg, "data.task", lambda v: v in TASKS, f"one of {', '.join(TASKS)}")
-    _require(cfg, "data.missing", lambda v: v in MISSING_POLICIES,
-             f"one of {', '.join(MISSING_POLICIES)}")
+    _require(
+        cfg,
+        "data.missing",
+        lambda v: v in MISSING_POLICIES,
+        f"one of {', '.join(MISSING_POLICIES)}",
+    )
     for key in ("data.val_fraction", "data.test_fraction"):
         _require(cfg, key, lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)")
     _require(cfg, "data.demo_options.rows", lambda v: _is_count(v, 10), "a whole number >= 10")
@@ -246,13 +278,15 @@ def check_config(cfg: DictConfig) -> None:
 
 def _check_choices_fit_together(cfg: DictConfig) -> None:
     task = OmegaConf.select(cfg, "data.task", default=None)
-    loss_target = OmegaConf.select(cfg, "loss._target_", default=None)
-    if task and loss_target:
-        check_loss_fits_task(loss_target, task)
+    loss = OmegaConf.select(cfg, "loss", default=None)
+    if task and loss is not None and "_target_" in loss:
+        check_loss_fits_task(loss, task)
     optimizer = OmegaConf.select(cfg, "optimizer", default=None) or {}
     if optimizer.get("nesterov") and not optimizer.get("momentum"):
-        raise UserError("optimizer.nesterov=true needs momentum: set optimizer.momentum > 0, "
-                        "e.g. optimizer.momentum=0.9")
+        raise UserError(
+            "optimizer.nesterov=true needs momentum: set optimizer.momentum > 0, "
+            "e.g. optimizer.momentum=0.9"
+        )
     cycles_momentum = OmegaConf.select(cfg, "scheduler.cycle_momentum", default=False)
     if cycles_momentum and "momentum" not in optimizer and "betas" not in optimizer:
         raise UserError(
@@ -261,17 +295,11 @@ def _check_choices_fit_together(cfg: DictConfig) -> None:
         )
 
 
-def config_group_choices(key: str) -> list[str] | None:
-    """The choices of config group `key` (the files of configs/<key>/); None if it is none."""
-    folder = files(__package__) / "configs" / key
-    if "." in key or not folder.is_dir():
-        return None
-    return sorted(f.name[:-5] for f in folder.iterdir() if f.name.endswith(".yaml"))
-
-
 SEARCH_FIELDS = ("key", "low", "high", "log", "step", "choices")
-EXAMPLE_ENTRIES = ("{key: optimizer.lr, low: 0.0001, high: 0.1, log: true} or "
-                   "{key: model.hidden_sizes, choices: [[16], [64, 32]]}")
+EXAMPLE_ENTRIES = (
+    "{key: optimizer.lr, low: 0.0001, high: 0.1, log: true} or "
+    "{key: model.hidden_sizes, choices: [[16], [64, 32]]}"
+)
 
 
 def check_tune_config(cfg: DictConfig, task_overrides: list[str]) -> None:
@@ -279,8 +307,10 @@ def check_tune_config(cfg: DictConfig, task_overrides: list[str]) -> None:
     every value train accepts, and no searched setting fixed on the command line as well."""
     _require(cfg, "n_trials", lambda v: _is_count(v, 1), "a whole number >= 1")
     if OmegaConf.select(cfg, "callbacks.model_checkpoint.monitor", default=None) is None:
-        raise UserError("tune judges each trial by its best checkpoint's metric: set "
-                        "callbacks.model_checkpoint.monitor, e.g. val/loss")
+        raise UserError(
+            "tune judges each trial by its best checkpoint's metric: set "
+            "callbacks.model_checkpoint.monitor, e.g. val/loss"
+        )
     trainer = cfg.trainer
     if trainer.strategy != "auto" or trainer.devices not in (1, "1") or trainer.num_nodes != 1:
         raise UserError(
@@ -298,36 +328,46 @@ def _check_search_entry(cfg: DictConfig, where: str, entry: Any, typed: set[str]
         raise UserError(f"{where} is not allowed: expected e.g. " + EXAMPLE_ENTRIES)
     unknown = sorted(set(entry) - set(SEARCH_FIELDS))
     if unknown:
-        raise UserError(f"{where}.{unknown[0]} is not a search setting: expected "
-                        f"{', '.join(SEARCH_FIELDS)}")
+        raise UserError(
+            f"{where}.{unknown[0]} is not a search setting: expected {', '.join(SEARCH_FIELDS)}"
+        )
     key = entry.key
     if key in typed:
-        raise UserError(f"{key} is set on the command line and searched by {where}: drop one "
-                        f"(to fix its value, leave it out of the search: '~{where}')")
+        raise UserError(
+            f"{key} is set on the command line and searched by {where}: drop one "
+            f"(to fix its value, leave it out of the search: '~{where}')"
+        )
     if "choices" in entry:
         choices = entry.choices
         if not OmegaConf.is_list(choices) or len(choices) == 0 or {"low", "high"} & set(entry):
-            raise UserError(f"{where}.choices is not allowed: expected a non-empty list, "
-                            "without low and high")
+            raise UserError(
+                f"{where}.choices is not allowed: expected a non-empty list, without low and high"
+            )
         candidates = list(choices)
     else:
         low, high = entry.get("low"), entry.get("high")
         if not (_is_number(low) and _is_number(high) and low < high):
-            raise UserError(f"{where}: low={low!r} high={high!r} is not allowed: expected two "
-                            "numbers with low < high (or choices)")
+            raise UserError(
+                f"{where}: low={low!r} high={high!r} is not allowed: expected two "
+                "numbers with low < high (or choices)"
+            )
         log, step = entry.get("log", False), entry.get("step")
         if log and low <= 0:
             raise UserError(f"{where}.low={low!r} is not allowed with log: true: expected > 0")
         if step is not None and (log or not _is_positive(step)):
-            raise UserError(f"{where}.step={step!r} is not allowed: expected a number > 0, and "
-                            "no log: true with it")
+            raise UserError(
+                f"{where}.step={step!r} is not allowed: expected a number > 0, and "
+                "no log: true with it"
+            )
         candidates = [low, high]
-    group = config_group_choices(key)
+    group = group_choices(key)
     for value in candidates:
         if group is not None:
             if value not in group:
-                raise UserError(f"{where} chooses {key}={value}, which is not a file of "
-                                f"configs/{key}/: expected one of {', '.join(group)}")
+                raise UserError(
+                    f"{where} chooses {key}={value}, which is not a file of "
+                    f"configs/{key}/: expected one of {', '.join(group)}"
+                )
             continue
         probe = cfg.copy()
         OmegaConf.update(probe, key, value, force_add=True)

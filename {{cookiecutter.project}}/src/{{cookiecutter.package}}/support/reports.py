@@ -40,8 +40,10 @@ def print_tensorboard_command(run_dir: str) -> None:
 
 
 def print_resume(ckpt_path: str, checkpoint: Mapping) -> None:
-    print(f"Resuming from {ckpt_path}: saved in epoch {checkpoint['epoch']} at step "
-          f"{checkpoint['global_step']}")
+    print(
+        f"Resuming from {ckpt_path}: saved in epoch {checkpoint['epoch']} at step "
+        f"{checkpoint['global_step']}"
+    )
 
 
 def stop_reason(trainer: Any, diverged: Exception | None) -> str:
@@ -49,21 +51,28 @@ def stop_reason(trainer: Any, diverged: Exception | None) -> str:
     and TensorBoard)."""
     step = trainer.global_step
     if diverged is not None:
-        return (f"Training stopped: {diverged}. Nothing was saved after it: the checkpoints keep "
-                "the last good state.")
+        return (
+            f"Training stopped: {diverged}. Nothing was saved after it: the checkpoints keep "
+            "the last good state."
+        )
     stopper = trainer.early_stopping_callback
     reason = stopper.stopping_reason.name if stopper is not None else "NOT_STOPPED"
     if reason == "PATIENCE_EXHAUSTED":
-        return (f"Early stopping at epoch {stopper.stopped_epoch} (step {step}): {stopper.monitor} "
-                f"did not improve by more than {abs(stopper.min_delta):g} for "
-                f"{_epochs(stopper.patience)}; best {float(stopper.best_score):.4f}.")
+        return (
+            f"Early stopping at epoch {stopper.stopped_epoch} (step {step}): {stopper.monitor} "
+            f"did not improve by more than {abs(stopper.min_delta):g} for "
+            f"{_epochs(stopper.patience)}; best {float(stopper.best_score):.4f}."
+        )
     if reason == "NON_FINITE_METRIC":
         value = float(trainer.callback_metrics[stopper.monitor])
-        return (f"Early stopping at epoch {stopper.stopped_epoch} (step {step}): {stopper.monitor} "
-                f"is {value}, not a finite number.")
+        return (
+            f"Early stopping at epoch {stopper.stopped_epoch} (step {step}): {stopper.monitor} "
+            f"is {value}, not a finite number."
+        )
     if reason != "NOT_STOPPED":
         return f"Early stopping at epoch {stopper.stopped_epoch} (step {step}): " + (
-            stopper.stopping_reason_message or reason)
+            stopper.stopping_reason_message or reason
+        )
     if trainer.max_epochs is not None and trainer.current_epoch >= trainer.max_epochs:
         return f"Trained all {_epochs(trainer.max_epochs)} (max_epochs), ending at step {step}."
     return f"Training ended in epoch {trainer.current_epoch} at step {step}."

@@ -5,7 +5,6 @@ is converted to plain containers first, so checkpoints load with torch's safe `w
 """
 
 import warnings
-from importlib.resources import files
 from typing import Any
 
 import lightning as L
@@ -13,11 +12,12 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
-from .checkpoint_io import AtomicCheckpointIO
+from ..configs import load_choice
+from ..data.datamodule import TabularDataModule
+from ..model.module import TabularModule
+from .checkpoints import AtomicCheckpointIO
 from .config_checks import check_class_weights, check_loss_fits_task
-from .data.datamodule import TabularDataModule
 from .errors import UserError
-from .model.module import TabularModule
 
 # The tables live in memory as tensors, so worker processes would only add start-up time.
 warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -56,10 +56,10 @@ def loss_for_task(loss: DictConfig, task: str) -> DictConfig:
     if "by_task" not in loss:
         return loss
     name = loss.by_task.get(task)
-    file = files(__package__) / "configs" / "loss" / f"{name}.yaml"
-    if name is None or not file.is_file():
+    chosen = load_choice("loss", name) if name is not None else None
+    if chosen is None:
         raise UserError(f"loss.by_task.{task}={name!r} names no file of configs/loss/")
-    return OmegaConf.create(file.read_text())
+    return chosen
 
 
 def build_datamodule(data: DictConfig | dict[str, Any]) -> TabularDataModule:
@@ -68,7 +68,7 @@ def build_datamodule(data: DictConfig | dict[str, Any]) -> TabularDataModule:
 
 def build_module(cfg: DictConfig, datamodule: TabularDataModule) -> TabularModule:
     """The LightningModule sized for the data: its input width, task and classes."""
-    check_loss_fits_task(cfg.loss._target_, datamodule.task)
+    check_loss_fits_task(cfg.loss, datamodule.task)
     check_class_weights(cfg.loss.get("weight"), datamodule.classes)
     return TabularModule(
         input_size=datamodule.input_size,
@@ -86,17 +86,18 @@ def build_callbacks(
 ) -> list[L.Callback]:
     """Every callback in the `callbacks` group (set one to null to switch it off), then the
     dropout scheduler unless `dropout_schedule=none`."""
-    built = [instantiate(c) for c in callbacks.values() if c is not None]
+    built = [instantiate(c, _convert_="all") for c in callbacks.values() if c is not None]
     if dropout_schedule:
         built.append(instantiate(dropout_schedule, _convert_="all"))
     return built
 
 
 def build_loggers(loggers: DictConfig) -> list[Logger]:
-    return [instantiate(logger) for logger in loggers.values() if logger is not None]
+    return [
+        instantiate(logger, _convert_="all") for logger in loggers.values() if logger is not None
+    ]
 
 
 def build_trainer(trainer: DictConfig, callbacks: list, loggers: list) -> L.Trainer:
     """The Trainer, writing checkpoints atomically and loading them only with weights_only=True."""
-    return instantiate(trainer, callbacks=callbacks, logger=loggers,
-                       plugins=[AtomicCheckpointIO()])
+    return instantiate(trainer, callbacks=callbacks, logger=loggers, plugins=[AtomicCheckpointIO()])

@@ -46,8 +46,10 @@ def summary_rows(jobs: list[Job]) -> list[dict[str, Any]]:
     keys = list(dict.fromkeys(key for job in jobs for key in job.settings))
     if len(jobs) > 1:
         keys = [k for k in keys if len({job.settings.get(k) for job in jobs}) > 1]
-    return [{"job": job.name, **{k: job.settings.get(k, "") for k in keys}, **job.metrics}
-            for job in jobs]
+    return [
+        {"job": job.name, **{k: job.settings.get(k, "") for k in keys}, **job.metrics}
+        for job in jobs
+    ]
 
 
 def columns_of(rows: list[dict[str, Any]]) -> list[str]:
