@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 DEMO_DIR := build/demo
 
-.PHONY: venv demo test bench clean
+.PHONY: venv demo test test-slow lint bench clean
 
 venv: $(READY)
 
@@ -26,9 +26,21 @@ demo: $(READY)
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e $(DEMO_DIR)/tabular-mlp
 	cd $(DEMO_DIR)/tabular-mlp && $(abspath $(BIN))/tabular-mlp-train
 
-# Every test: the template's own, which bake it and run each generated project's test suite.
+# The template's tests: bake every answer, lint and hygiene-check what it writes, run the generated
+# project's fast tier (its README: `pytest`), and apply the generated README's "Change the code"
+# examples and train with them. The generated project's slow tier is `make test-slow`.
 test: $(READY)
 	$(BIN)/python -m pytest tests
+
+# The generated project's slow tier too (DDP, sweeps, tune, the quality and 1M-row checks).
+test-slow: $(READY)
+	$(BIN)/python -m pytest tests --slow
+
+# The template's own Python (tests, benchmarks): ruff's lint and format check. The generated
+# project's code is linted and format-checked by the tests, once baked (its sources are Jinja).
+lint: $(READY)
+	$(BIN)/ruff check tests benchmarks
+	$(BIN)/ruff format --check tests benchmarks
 
 # Training speed against a plain PyTorch loop (benchmarks/run.py; e.g. BENCH_ARGS="--million").
 bench: $(READY)

@@ -52,12 +52,22 @@ class Bare(L.LightningModule):
 
 def main(table: str, epochs: int, batch_size: int) -> None:
     x_train, y_train, x_val, y_val = training_data(table)
-    trainer = L.Trainer(max_epochs=epochs, accelerator="cpu", devices=1, logger=False,
-                        enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, num_sanity_val_steps=0,
-                        callbacks=[EpochTimer()])
-    trainer.fit(Bare(x_train.shape[1]), Batches(x_train, y_train, batch_size, shuffle=True),
-                Batches(x_val, y_val, EVAL_BATCH_SIZE, shuffle=False))
+    trainer = L.Trainer(
+        max_epochs=epochs,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        callbacks=[EpochTimer()],
+    )
+    trainer.fit(
+        Bare(x_train.shape[1]),
+        Batches(x_train, y_train, batch_size, shuffle=True),
+        Batches(x_val, y_val, EVAL_BATCH_SIZE, shuffle=False),
+    )
 
 
 if __name__ == "__main__":

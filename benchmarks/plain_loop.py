@@ -41,8 +41,9 @@ def training_data(table: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
 
 
 def network(inputs: int) -> nn.Module:
-    return nn.Sequential(nn.Linear(inputs, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
-                         nn.Linear(64, 1))
+    return nn.Sequential(
+        nn.Linear(inputs, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 1)
+    )
 
 
 def main(table: str, epochs: int, batch_size: int) -> None:
@@ -67,8 +68,9 @@ def main(table: str, epochs: int, batch_size: int) -> None:
         with torch.no_grad():
             val_loss = sum(
                 loss_fn(model(features).squeeze(-1), targets).item() * len(targets)
-                for features, targets in zip(x_val.split(EVAL_BATCH_SIZE),
-                                             y_val.split(EVAL_BATCH_SIZE), strict=True)
+                for features, targets in zip(
+                    x_val.split(EVAL_BATCH_SIZE), y_val.split(EVAL_BATCH_SIZE), strict=True
+                )
             ) / len(y_val)
         print(f"epoch_end_s={since_launch():.4f} val_loss={val_loss:.4f}", flush=True)
 

@@ -35,48 +35,91 @@ def bake_and_install(workdir: Path) -> Path:
     """Bake the default project as a user would and install it into this environment."""
     from cookiecutter.main import cookiecutter
 
-    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(workdir),
-                                overwrite_if_exists=True,
-                                extra_context={"project_name": "Bench Project"}))
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation",
-                    "-e", str(project)], check=True)
+    project = Path(
+        cookiecutter(
+            str(TEMPLATE),
+            no_input=True,
+            output_dir=str(workdir),
+            overwrite_if_exists=True,
+            extra_context={"project_name": "Bench Project"},
+        )
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-build-isolation",
+            "-e",
+            str(project),
+        ],
+        check=True,
+    )
     return project
 
 
 def project_command(table: Path, epochs: int, run_dir: Path, extra: list[str]) -> list[str]:
     columns = ",".join(feature_names())
     return [
-        sys.executable, "-m", f"{PACKAGE}.train",
-        f"data.path={table}", f"data.target={TARGET}", "data.task=binary",
-        f"data.numeric=[{columns}]", "data.categorical=[]", "data.categories=null",
-        f"data.batch_size={BATCH_SIZE}", "model.hidden_sizes=[128,64]",
+        sys.executable,
+        "-m",
+        f"{PACKAGE}.train",
+        f"data.path={table}",
+        f"data.target={TARGET}",
+        "data.task=binary",
+        f"data.numeric=[{columns}]",
+        "data.categorical=[]",
+        "data.categories=null",
+        f"data.batch_size={BATCH_SIZE}",
+        "model.hidden_sizes=[128,64]",
         # The plain loop's network and optimizer: no dropout, Adam(lr=1e-3) without weight decay.
-        "model.dropout=0.0", "optimizer.lr=0.001", "optimizer.weight_decay=0.0",
-        f"trainer.max_epochs={epochs}", f"hydra.run.dir={run_dir}",
-        "+callbacks.epoch_timer={_target_: epoch_timer.EpochTimer}", *extra,
+        "model.dropout=0.0",
+        "optimizer.lr=0.001",
+        "optimizer.weight_decay=0.0",
+        f"trainer.max_epochs={epochs}",
+        f"hydra.run.dir={run_dir}",
+        "+callbacks.epoch_timer={_target_: epoch_timer.EpochTimer}",
+        *extra,
     ]
 
 
 def pipelines(table: Path, scratch: Path) -> dict:
     """Name -> function(epochs) -> command line."""
+
     def run_dir(name: str, epochs: int) -> Path:
         return Path(tempfile.mkdtemp(prefix=f"{name}-{epochs}-", dir=scratch))
 
     per_row = ["data._target_=per_row_datamodule.PerRowDataModule"]
     return {
         "a_project": lambda e: project_command(table, e, run_dir("a", e), []),
-        "b_plain_loop": lambda e: [sys.executable, str(HERE / "plain_loop.py"), str(table), str(e),
-                                   str(BATCH_SIZE)],
+        "b_plain_loop": lambda e: [
+            sys.executable,
+            str(HERE / "plain_loop.py"),
+            str(table),
+            str(e),
+            str(BATCH_SIZE),
+        ],
         "c_per_row": lambda e: project_command(table, e, run_dir("c", e), per_row),
-        "d_bare_lightning": lambda e: [sys.executable, str(HERE / "bare_lightning.py"), str(table),
-                                       str(e), str(BATCH_SIZE)],
+        "d_bare_lightning": lambda e: [
+            sys.executable,
+            str(HERE / "bare_lightning.py"),
+            str(table),
+            str(e),
+            str(BATCH_SIZE),
+        ],
     }
 
 
 def measure(command: list[str], log: Path) -> dict:
     """Run one process; return its per-epoch seconds, time to first step and peak memory."""
-    env = {**os.environ, "PYTHONPATH": str(HERE), "BENCH_PACKAGE": PACKAGE,
-           "BENCH_T0": repr(time.time())}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(HERE),
+        "BENCH_PACKAGE": PACKAGE,
+        "BENCH_T0": repr(time.time()),
+    }
     with log.open("w") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(process.pid, 0)
@@ -85,13 +128,19 @@ def measure(command: list[str], log: Path) -> dict:
         raise SystemExit(f"benchmark run failed ({' '.join(command)}):\n{text[-3000:]}")
 
     def times(name: str) -> list[float]:
-        return [float(line.split(f"{name}=")[1].split()[0])
-                for line in text.splitlines() if f"{name}=" in line]
+        return [
+            float(line.split(f"{name}=")[1].split()[0])
+            for line in text.splitlines()
+            if f"{name}=" in line
+        ]
 
     epoch_ends = times("epoch_end_s")
     gaps = [later - earlier for earlier, later in zip(epoch_ends, epoch_ends[1:], strict=False)]
-    return {"seconds_per_epoch": statistics.median(gaps), "first_step_s": times("first_step_s")[0],
-            "peak_rss_mb": usage.ru_maxrss / 1024}
+    return {
+        "seconds_per_epoch": statistics.median(gaps),
+        "first_step_s": times("first_step_s")[0],
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+    }
 
 
 def training_rows(rows: int) -> int:
@@ -112,27 +161,32 @@ def summarise(runs: list[dict], rows: int) -> dict:
     }
 
 
-def bench(table: Path, rows: int, epochs: int, repeats: int, scratch: Path,
-          names: list[str]) -> dict:
+def bench(
+    table: Path, rows: int, epochs: int, repeats: int, scratch: Path, names: list[str]
+) -> dict:
     commands = pipelines(table, scratch)
     runs: dict[str, list[dict]] = {name: [] for name in names}
     for repeat in range(repeats):  # interleaved, so that machine noise spreads over every pipeline
         for name in names:
             result = measure(commands[name](epochs), scratch / f"{name}-{rows}-{repeat}.log")
             runs[name].append(result)
-            print(f"  {name} repeat {repeat}: {result['seconds_per_epoch']:.3f} s/epoch",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {name} repeat {repeat}: {result['seconds_per_epoch']:.3f} s/epoch",
+                file=sys.stderr,
+                flush=True,
+            )
     return {name: summarise(name_runs, rows) for name, name_runs in runs.items()}
 
 
 def table_lines(title: str, results: dict) -> list[str]:
-    header = (f"{'pipeline':<16} {'s/epoch':>9} {'samples/s':>11} {'1st step s':>11} "
-              f"{'peak MB':>9}")
+    header = f"{'pipeline':<16} {'s/epoch':>9} {'samples/s':>11} {'1st step s':>11} {'peak MB':>9}"
     lines = [f"\n{title}", header]
     for name, r in results.items():
-        lines.append(f"{name:<16} {r['seconds_per_epoch']:>9.3f} "
-                     f"{r['train_samples_per_second']:>11,.0f} {r['first_step_s']:>11.2f} "
-                     f"{r['peak_rss_mb']:>9.0f}")
+        lines.append(
+            f"{name:<16} {r['seconds_per_epoch']:>9.3f} "
+            f"{r['train_samples_per_second']:>11,.0f} {r['first_step_s']:>11.2f} "
+            f"{r['peak_rss_mb']:>9.0f}"
+        )
     return lines
 
 
@@ -149,8 +203,13 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="runs-", dir=workdir))
     bake_and_install(workdir / "project")
-    report: dict = {"rows": args.rows, "features": FEATURES, "batch_size": BATCH_SIZE,
-                    "repeats": args.repeats, "torch_threads": THREADS}
+    report: dict = {
+        "rows": args.rows,
+        "features": FEATURES,
+        "batch_size": BATCH_SIZE,
+        "repeats": args.repeats,
+        "torch_threads": THREADS,
+    }
     table = write_table(workdir / f"table-{args.rows}.csv", args.rows)
     names = ["a_project", "b_plain_loop", "c_per_row", "d_bare_lightning"]
     report["results"] = bench(table, args.rows, args.epochs, args.repeats, scratch, names)
@@ -161,10 +220,16 @@ def main() -> None:
         "d_over_b": per_epoch["d_bare_lightning"] / per_epoch["b_plain_loop"],
         "a_over_d": per_epoch["a_project"] / per_epoch["d_bare_lightning"],
     }
-    lines = table_lines(f"{args.rows:,} rows x {FEATURES} features, batch {BATCH_SIZE}, "
-                        f"medians of {args.repeats}", report["results"])
-    lines.append("seconds per epoch: " + "   ".join(
-        f"({name[0]})/({name[-1]}) {ratio:.2f}" for name, ratio in report["ratios"].items()))
+    lines = table_lines(
+        f"{args.rows:,} rows x {FEATURES} features, batch {BATCH_SIZE}, medians of {args.repeats}",
+        report["results"],
+    )
+    lines.append(
+        "seconds per epoch: "
+        + "   ".join(
+            f"({name[0]})/({name[-1]}) {ratio:.2f}" for name, ratio in report["ratios"].items()
+        )
+    )
     if args.million:
         big = write_table(workdir / "table-1000000.csv", 1_000_000)
         report["million"] = bench(big, 1_000_000, 3, 1, scratch, ["a_project", "b_plain_loop"])

@@ -2,14 +2,16 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
-from conftest import TEMPLATE, files_of
+from conftest import TEMPLATE, files_of, install_editable
 
 CHOICES = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 TEMPLATE_FILES = files_of(TEMPLATE / "{{cookiecutter.project}}")
@@ -51,8 +53,11 @@ def test_every_license(bake, license_name):
     else:
         assert metadata["license"] == license_name
         first_line = (project / "LICENSE").read_text().strip().splitlines()[0]
-        title = {"MIT": "MIT License", "BSD-3-Clause": "BSD 3-Clause License",
-                 "Apache-2.0": "Apache License"}[license_name]
+        title = {
+            "MIT": "MIT License",
+            "BSD-3-Clause": "BSD 3-Clause License",
+            "Apache-2.0": "Apache License",
+        }[license_name]
         assert title in first_line
 
 
@@ -114,9 +119,19 @@ def test_hook_refuses_bad_answers_and_writes_nothing(tmp_path, answers, named):
     output = tmp_path / "out"
     output.mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output),
-         str(TEMPLATE), *(f"{key}={value}" for key, value in answers.items())],
-        capture_output=True, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "--output-dir",
+            str(output),
+            str(TEMPLATE),
+            *(f"{key}={value}" for key, value in answers.items()),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert result.returncode != 0
     assert named in result.stderr + result.stdout
@@ -124,24 +139,100 @@ def test_hook_refuses_bad_answers_and_writes_nothing(tmp_path, answers, named):
     assert list(tmp_path.iterdir()) == [output]
 
 
-def test_generated_code_is_ruff_clean(bake):
-    project = bake(project_name="Lint Check")
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(project)],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_generated_test_suite_passes(bake):
-    """Install the baked project as its README says and run its own tests inside it."""
-    project = bake(project_name="Bake Check")
-    install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation", "-e",
-         f"{project}[dev]"],
-        capture_output=True, text=True,
+@pytest.mark.parametrize("project_name", ["Lint Check", "A Rather Long Project Name For Lint"])
+def test_generated_code_passes_its_own_ci_lint(bake, project_name):
+    """What the generated CI workflow and pre-commit run: ruff's lint and format check (with a
+    short and a long package name, which changes line lengths), and the file-hygiene hooks."""
+    project = bake(project_name=project_name)
+    for command in (["ruff", "check", "--no-cache"], ["ruff", "format", "--check", "--no-cache"]):
+        result = run([sys.executable, "-m", *command, str(project)])
+        assert result.returncode == 0, result.stdout + result.stderr
+    excluded = re.compile(
+        yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["exclude"]
     )
-    assert install.returncode == 0, install.stderr
+    files = sorted(
+        str(p) for p in project.rglob("*") if p.is_file() and not excluded.search(str(p))
+    )
+    for hook in ("trailing-whitespace-fixer", "end-of-file-fixer"):
+        result = run([str(Path(sys.executable).parent / hook), *files])
+        assert result.returncode == 0, f"{hook}: {result.stdout}"
+    configs = [f for f in files if f.endswith((".yaml", ".yml"))]
+    result = run([str(Path(sys.executable).parent / "check-yaml"), *configs])
+    assert result.returncode == 0, result.stdout
+    result = run([str(Path(sys.executable).parent / "check-toml"), str(project / "pyproject.toml")])
+    assert result.returncode == 0, result.stdout
+
+
+def test_generated_repository_is_ready_to_push(bake):
+    """A CI workflow that installs torch's CPU build, lints and runs the fast tier as the README
+    says, and a pre-commit configuration that pre-commit accepts."""
+    project = bake(python_version="3.12")
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+    steps = workflow["jobs"]["test"]["steps"]
+    assert {"push", "pull_request"} <= set(workflow[True])  # YAML 1.1 reads `on` as True
+    assert steps[1]["with"]["python-version"] == "3.12"
+    commands = "\n".join(step.get("run", "") for step in steps)
+    for command in (
+        "download.pytorch.org/whl/cpu",
+        'pip install -e ".[dev]"',
+        "ruff check .",
+        "ruff format --check .",
+        "pytest",
+    ):
+        assert command in commands, command
+    readme = (project / "README.md").read_text()
+    assert "pre-commit install" in readme and ".github/workflows/ci.yml" in readme
+    result = run(
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "validate-config",
+            str(project / ".pre-commit-config.yaml"),
+        ]
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    ids = {hook["id"] for repo in hooks["repos"] for hook in repo["hooks"]}
+    assert {"ruff", "ruff-format", "trailing-whitespace", "end-of-file-fixer"} <= ids
+
+
+def install_and_test(bake, marker: str) -> subprocess.CompletedProcess:
+    """Install the baked project as its README says and run one tier of its own tests inside it."""
+    project = bake(project_name="Bake Check")
+    install_editable(project, "[dev]")
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                           cwd=project, capture_output=True, text=True, env=env)
+    tests = run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            marker,
+            "--durations=5",
+        ],
+        cwd=project,
+        env=env,
+    )
     assert tests.returncode == 0, tests.stdout[-5000:] + tests.stderr[-2000:]
     assert " passed" in tests.stdout
+    return tests
+
+
+def test_generated_fast_tier_passes(bake):
+    """The generated README's `pytest`: every test not marked slow."""
+    install_and_test(bake, "not slow")
+
+
+def test_generated_slow_tier_passes(bake, request):
+    """The generated `pytest -m slow`, only with `pytest tests --slow` (make test-slow)."""
+    if not request.config.getoption("--slow"):
+        pytest.skip("the generated project's slow tier runs with --slow (make test-slow)")
+    install_and_test(bake, "slow")
+
+
+def run(args: list[str], **options) -> subprocess.CompletedProcess:
+    return subprocess.run(args, capture_output=True, text=True, **options)
