@@ -58,3 +58,12 @@ def finished_sweep(tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return sweep, result
+
+
+def snapshot(run_dir: Path) -> dict[str, bytes]:
+    """Every file of a run directory, by its path in it, with its bytes (Hydra's log included)."""
+    return {
+        str(p.relative_to(run_dir)): p.read_bytes()
+        for p in sorted(run_dir.rglob("*"))
+        if p.is_file()
+    }

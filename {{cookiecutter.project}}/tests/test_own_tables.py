@@ -201,3 +201,34 @@ def test_predict_follows_the_missing_value_policy_of_training(tmp_path, policy):
     assert gaps.any() and not gaps.all()
     assert result["prediction"].isna().to_numpy().tolist() == gaps.tolist()
     assert set(result.loc[~gaps, "prediction"]) <= {"yes", "no"}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_predict_in_parts_writes_what_predict_at_once_writes(trained, tmp_path, suffix):
+    """Rows are read, predicted and written `chunk_rows` at a time: the same rows, in order."""
+    path, run_dir = trained["binary"]
+    rows = pd.read_csv(path).drop(columns=[TARGET])
+    source = tmp_path / f"rows{suffix}"
+    rows.to_csv(source, index=False) if suffix == ".csv" else rows.to_parquet(source)
+    ckpt = run_dir / "checkpoints" / "best.ckpt"
+    at_once, in_parts = tmp_path / f"once{suffix}", tmp_path / f"parts{suffix}"
+    predict(predict_config(ckpt, source, at_once, "chunk_rows=100000"))
+    predict(predict_config(ckpt, source, in_parts, "chunk_rows=70"))
+    read = pd.read_csv if suffix == ".csv" else pd.read_parquet
+    pd.testing.assert_frame_equal(read(in_parts), read(at_once))
+    assert read(in_parts)["customer_id"].tolist() == rows["customer_id"].tolist()
+
+
+def test_a_bad_row_late_in_a_long_input_writes_nothing_and_names_its_row(trained, tmp_path):
+    path, run_dir = trained["binary"]
+    rows = pd.read_csv(path).drop(columns=[TARGET])
+    rows["age"] = rows["age"].astype(object)
+    rows.loc[450, "age"] = "forty"
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    output = tmp_path / "out.csv"
+    cfg = predict_config(
+        run_dir / "checkpoints" / "best.ckpt", tmp_path / "rows.csv", output, "chunk_rows=100"
+    )
+    with pytest.raises(UserError, match=r"holds text \('forty' in data row 451\)"):
+        predict(cfg)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]

@@ -1,10 +1,13 @@
 """A refused run writes nothing misleading and never overwrites an earlier run's files; an output
 folder that cannot be written is one clear line."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import QUIET, run_app
+from conftest import PACKAGE, QUIET, run_app, snapshot
 
 QUICK = ["trainer.max_epochs=1", *QUIET]
 
@@ -15,14 +18,6 @@ def one_error_line(result) -> str:
     lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(lines) == 1, result.stderr
     return lines[0]
-
-
-def snapshot(run_dir: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(run_dir)): p.read_bytes()
-        for p in sorted(run_dir.rglob("*"))
-        if p.is_file() and not p.name.endswith(".log")
-    }
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +57,29 @@ def test_a_refused_command_leaves_an_earlier_run_untouched(finished_run, app, ba
 def test_a_refused_run_leaves_no_checkpoints_config_or_metrics(tmp_path, bad):
     run_dir = tmp_path / "run"
     one_error_line(run_app("train", *QUICK, bad, f"hydra.run.dir={run_dir}", cwd=tmp_path))
-    assert not (run_dir / "checkpoints").exists()
-    assert not (run_dir / "metrics.json").exists()
-    assert not (run_dir / ".hydra").exists()
+    assert not run_dir.exists()  # not even a folder holding only Hydra's log
+
+
+def test_a_user_error_is_printed_by_the_first_process_only(tmp_path):
+    """Every DDP process meets the same error; only the first one says it, all exit 2."""
+    for rank, printed in (("0", True), ("1", False)):
+        env = {**os.environ, "RANK": rank, "LOCAL_RANK": rank}
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                f"{PACKAGE}.train",
+                "model.dropout=1.5",
+                f"hydra.run.dir={tmp_path / rank}",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert result.returncode == 2
+        assert ("error: model.dropout=1.5" in result.stderr) is printed
 
 
 @pytest.mark.parametrize("app", ["train", "evaluate"])

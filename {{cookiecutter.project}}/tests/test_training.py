@@ -180,6 +180,7 @@ def test_run_prints_metrics_and_the_tensorboard_command(finished_run):
     run_dir, result = finished_run
     assert "test/auroc" in result.stdout
     assert f"tensorboard --logdir {run_dir}" in result.stdout
+    assert "litlogger" not in result.stdout + result.stderr  # Lightning's advertisement
 
 
 def test_run_writes_metrics_json(finished_run):

@@ -34,6 +34,31 @@ class HoldAtEpoch(L.Callback):
             raise RuntimeError("HoldAtEpoch was never killed")
 
 
+class HoldAtStep(L.Callback):
+    """Before optimizer step `step`, write `signal_file` and wait: until Lightning has been asked
+    to stop (a Ctrl-C or SIGTERM reached the run), or, with `until_stopped=False`, for `wait_s`
+    whatever happens, so that a second signal finds the run still busy."""
+
+    def __init__(
+        self, step: int, signal_file: str, until_stopped: bool = True, wait_s: float = 300
+    ) -> None:
+        self.step = step
+        self.signal_file = Path(signal_file)
+        self.until_stopped = until_stopped
+        self.wait_s = wait_s
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
+        if trainer.global_step != self.step:
+            return
+        self.signal_file.write_text(str(os.getpid()))
+        deadline = time.monotonic() + self.wait_s
+        while time.monotonic() < deadline:
+            if self.until_stopped and trainer.received_sigterm:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("HoldAtStep waited in vain")
+
+
 class BreakWeightsAtStep(L.Callback):
     """Fill the first layer's weights with NaN before optimizer step `step`, as a diverging run."""
 
@@ -81,6 +106,25 @@ class KillDuringSave(L.Callback):
                     os.kill(os.getpid(), signal.SIGKILL)
 
         checkpoint_io.write = write_then_die
+
+
+class NoPermissionAtSave(L.Callback):
+    """From optimizer step `step` on, every checkpoint write fails as when the folder's write
+    permission is lost (the tests run as root, where chmod would not stop a write)."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        checkpoint_io = trainer.strategy.checkpoint_io
+        write = checkpoint_io.write
+
+        def write_unless_denied(checkpoint: dict, partial: Path) -> None:
+            if trainer.global_step >= self.step:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(partial))
+            write(checkpoint, partial)
+
+        checkpoint_io.write = write_unless_denied
 
 
 class FullDiskAtSave(L.Callback):

@@ -17,7 +17,8 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from .support.config_checks import check_config
-from .support.errors import UserError, exit_on_user_error
+from .support.errors import UserError, exit_on_interrupt, exit_on_user_error
+from .support.run_dirs import one_writer
 
 # Lightning's per-trainer notices ("GPU available: ...") would repeat once per fold.
 LIGHTNING_NOTICES = "lightning.pytorch.utilities.rank_zero"
@@ -37,7 +38,7 @@ def cross_validate(cfg: DictConfig) -> dict[str, dict[str, float]]:
     """Train every fold of every repeat; write and print the summary; return it."""
     from .support.reports import (
         print_cross_validation,
-        print_tensorboard_command,
+        print_view_commands,
         write_cross_validation,
     )
     from .support.run_dirs import save_run_config
@@ -62,20 +63,21 @@ def cross_validate(cfg: DictConfig) -> dict[str, dict[str, float]]:
         notices.setLevel(level)
     summary_file, summary = write_cross_validation(cfg.run_dir, results, folds, repeats)
     print_cross_validation(summary, summary_file)
-    print_tensorboard_command(cfg.run_dir)
+    print_view_commands(cfg.run_dir, cfg.logger)
     return summary
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="cross_validate")
 def main(cfg: DictConfig) -> None:
-    with exit_on_user_error():
+    with exit_on_user_error(), exit_on_interrupt(resume_hint=False):
         check_config(cfg)
         if OmegaConf.select(cfg, "data.num_folds") is None:
             raise UserError(
                 "data.num_folds=null: cross_validate needs a number of folds >= 2, "
                 "e.g. data.num_folds=5"
             )
-        cross_validate(cfg)
+        with one_writer(cfg.run_dir):
+            cross_validate(cfg)
 
 
 if __name__ == "__main__":

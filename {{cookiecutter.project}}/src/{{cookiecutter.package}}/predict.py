@@ -32,10 +32,29 @@ PROBABILITY = "probability_{}"
 ROWS_PER_PASS = 65536
 
 
+def restore_trained(checkpoint: dict) -> tuple["TabularDataModule", "TabularModule"]:
+    """The fitted data module (preprocessing, label names) and the trained module of a checkpoint
+    already opened safely (support/checkpoints.load_checkpoint): what predict, serve and export
+    score with."""
+    from .data.datamodule import TabularDataModule
+    from .model.module import TabularModule
+
+    datamodule = TabularDataModule(**checkpoint["datamodule_hyper_parameters"])
+    datamodule.load_state_dict(checkpoint[TabularDataModule.__qualname__])
+    return datamodule, TabularModule.from_checkpoint(checkpoint)
+
+
 def predict_rows(
-    module: "TabularModule", datamodule: "TabularDataModule", rows: "pd.DataFrame", source: str
+    module: "TabularModule",
+    datamodule: "TabularDataModule",
+    rows: "pd.DataFrame",
+    source: str,
+    notices: dict | None = None,
 ) -> "pd.DataFrame":
-    """`rows` with the prediction and the class probabilities added, in the same order."""
+    """`rows` with the prediction and the class probabilities added, in the same order.
+
+    `notices`: where to add up what would otherwise be warned about and printed at once (levels
+    unseen in training, rows left unscored), when rows come in several parts."""
     import numpy as np
     import pandas as pd
     import torch
@@ -64,7 +83,14 @@ def predict_rows(
         refuse_missing(missing_counts(rows, preprocessor.columns), source)
     # Trained with data.missing=drop: a row with a gap gets no prediction rather than a guess.
     unscored = rows[preprocessor.columns].isna().any(axis=1).to_numpy() & (policy == "drop")
-    warn_unseen(preprocessor.unseen_levels(rows, np.flatnonzero(~unscored)), source)
+    unseen = preprocessor.unseen_levels(rows, np.flatnonzero(~unscored))
+    if notices is None:
+        warn_unseen(unseen, source)
+    else:
+        for column, levels in unseen.items():
+            counts = notices.setdefault("unseen", {}).setdefault(column, {})
+            for level, count in levels.items():
+                counts[level] = counts.get(level, 0) + count
 
     features = torch.from_numpy(preprocessor.transform(rows))
     module.eval()
@@ -86,18 +112,25 @@ def predict_rows(
     result = pd.concat([rows, pd.DataFrame(added, index=rows.index)], axis=1)
     if unscored.any():
         result.loc[unscored, added_names] = np.nan
-        print(
-            f"{int(unscored.sum())} rows have missing values and no prediction "
-            "(the model was trained with data.missing=drop)"
-        )
+        if notices is None:
+            print_unscored(int(unscored.sum()))
+        else:
+            notices["unscored"] = notices.get("unscored", 0) + int(unscored.sum())
     return result
 
 
+def print_unscored(count: int) -> None:
+    print(
+        f"{count} rows have missing values and no prediction "
+        "(the model was trained with data.missing=drop)"
+    )
+
+
 def predict(cfg: DictConfig) -> Path:
-    """Read the rows, predict them with the checkpoint, write the result; return its path."""
-    from .data.datamodule import TabularDataModule
-    from .data.tables import read_table, write_table
-    from .model.module import TabularModule
+    """Read the rows part by part, predict each with the checkpoint, write the result; return its
+    path. Memory stays bounded whatever the input's length: `chunk_rows` rows at a time."""
+    from .data.datamodule import warn_unseen
+    from .data.tables import read_table_in_chunks, table_writer
     from .support.checkpoints import load_checkpoint
     from .support.run_dirs import save_run_config
 
@@ -107,16 +140,22 @@ def predict(cfg: DictConfig) -> Path:
             f"output={cfg.output!r} already exists: choose another file, "
             "or add overwrite=true to replace it"
         )
-    checkpoint = load_checkpoint(cfg.ckpt_path)
-    datamodule = TabularDataModule(**checkpoint["datamodule_hyper_parameters"])
-    datamodule.load_state_dict(checkpoint[TabularDataModule.__qualname__])
-    module = TabularModule.from_checkpoint(checkpoint)
-    rows = read_table(cfg.input, key="input")
-    result = predict_rows(module, datamodule, rows, source=f"input={cfg.input!r}")
-    save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record
-    written = write_table(result, str(output))
-    print(f"Wrote {len(result)} predictions to {written}")
-    return written
+    datamodule, module = restore_trained(load_checkpoint(cfg.ckpt_path))
+    source = f"input={cfg.input!r}"
+    notices: dict = {}
+    count = 0
+    # Nothing reaches `output` until every part is predicted: a refused row anywhere leaves it as
+    # it was, and a kill leaves only a hidden partial file beside it.
+    with table_writer(str(output)) as write:
+        for rows in read_table_in_chunks(cfg.input, cfg.chunk_rows, key="input"):
+            write(predict_rows(module, datamodule, rows, source, notices))
+            count += len(rows)
+        save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record
+    warn_unseen(notices.get("unseen", {}), source)
+    if notices.get("unscored"):
+        print_unscored(notices["unscored"])
+    print(f"Wrote {count} predictions to {output}")
+    return output
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="predict")

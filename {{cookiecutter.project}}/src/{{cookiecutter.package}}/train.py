@@ -14,7 +14,8 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from .support.config_checks import check_config, check_monitors
-from .support.errors import UserError, exit_on_user_error
+from .support.errors import UserError, exit_on_interrupt, exit_on_user_error
+from .support.run_dirs import one_writer
 
 if TYPE_CHECKING:
     from lightning import Callback
@@ -47,8 +48,10 @@ def train(
     cross_validate calls this once per fold and prints its own summary instead.
     """
     import lightning as L
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
 
     from .callbacks.non_finite_loss import NonFiniteLossError
+    from .callbacks.stop_on_signal import StopOnSignal
     from .support.build import (
         build_callbacks,
         build_datamodule,
@@ -60,14 +63,16 @@ def train(
     )
     from .support.checkpoints import remove_partial_files, resume_checkpoint
     from .support.hparams import flat_hparams, log_hparams, metric_names
+    from .support.mlflow_runs import record_mlflow_run
     from .support.reports import (
         print_metrics,
         print_resume,
-        print_tensorboard_command,
+        print_view_commands,
         report_data,
         stop_reason,
         write_metrics,
     )
+    from .support.resume_checks import check_resumable, record_resume
     from .support.run_dirs import save_run_config, unwritable_reason
 
     resume = resume_checkpoint(cfg.ckpt_path, checkpoint_dir(cfg))
@@ -79,7 +84,6 @@ def train(
                 f"<hydra.run.dir>/checkpoints, here hydra.run.dir={cfg.run_dir}): "
                 f"{reason}"
             )
-        remove_partial_files(folder)  # what a run killed mid-save left behind
     set_torch_threads(cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg.data)
@@ -91,21 +95,29 @@ def train(
     cfg.loss = loss_for_task(cfg.loss, datamodule.task)
     check_monitors(cfg)
     module = build_module(cfg, datamodule)
-    configured = build_callbacks(cfg.callbacks, cfg.dropout_schedule)
-    trainer = build_trainer(cfg.trainer, [*configured, *callbacks], build_loggers(cfg.logger))
-    if trainer.is_global_zero:
-        save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record
     ckpt_path = None
     if resume is not None:
         ckpt_path, contents = resume
-        if trainer.is_global_zero:
-            print_resume(ckpt_path, contents)
+        check_resumable(ckpt_path, contents, module, datamodule)  # before anything is written
+    for folder in checkpoint_dirs(cfg).values():
+        remove_partial_files(folder)  # what a run killed mid-save left behind
+    configured = build_callbacks(cfg.callbacks, cfg.dropout_schedule)
+    trainer = build_trainer(cfg.trainer, [*configured, *callbacks], build_loggers(cfg.logger))
+    if trainer.is_global_zero:
+        if resume is not None:
+            print_resume(ckpt_path, contents, record_resume(cfg.run_dir, ckpt_path, contents, cfg))
+        save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record
 
     diverged = None
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     except NonFiniteLossError as error:
         diverged = error
+    except SIGTERMException:  # Ctrl-C or SIGTERM, stopped at a step boundary
+        stoppers = [c for c in trainer.callbacks if isinstance(c, StopOnSignal) and c.interrupted]
+        if stoppers:
+            raise stoppers[0].interrupted from None
+        raise
     checkpoint = trainer.checkpoint_callback
     best = checkpoint.best_model_path if checkpoint is not None else ""
     if diverged is not None and not best:
@@ -121,18 +133,21 @@ def train(
     )[0]
     if trainer.is_global_zero:
         metrics_file = write_metrics(cfg.run_dir, metrics)
-        log_hparams(trainer.loggers, flat_hparams(cfg), metric_names(metrics))
+        params = flat_hparams(cfg)
+        log_hparams(trainer.loggers, params, metric_names(metrics))
+        record_mlflow_run(trainer.loggers, params, cfg.run_dir, best)
         if print_results:
             print_metrics(metrics, metrics_file)
-            print_tensorboard_command(cfg.run_dir)
+            print_view_commands(cfg.run_dir, cfg.logger)
     return metrics
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="train")
 def main(cfg: DictConfig) -> None:
-    with exit_on_user_error():
+    with exit_on_user_error(), exit_on_interrupt():
         check_config(cfg)
-        train(cfg)
+        with one_writer(cfg.run_dir):
+            train(cfg)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from .configs import group_choices
 from .support.config_checks import check_config, check_tune_config
-from .support.errors import UserError, exit_on_user_error
+from .support.errors import UserError, exit_on_interrupt, exit_on_user_error
+from .support.run_dirs import one_writer
 
 # The keys of tune.yaml that train does not have: they configure the study, not the trials.
 TUNE_KEYS = ("n_trials", "search_space", "sampler", "pruner")
@@ -225,11 +226,12 @@ def report(study: Any, run_dir: Path, shared: list[str], monitor: str) -> None:
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="tune")
 def main(cfg: DictConfig) -> None:
-    with exit_on_user_error():
+    with exit_on_user_error(), exit_on_interrupt(resume_hint=False):
         task_overrides = list(HydraConfig.get().overrides.task)
         check_config(cfg)
         check_tune_config(cfg, task_overrides)
-        tune(cfg, task_overrides)
+        with one_writer(cfg.run_dir):
+            tune(cfg, task_overrides)
 
 
 if __name__ == "__main__":

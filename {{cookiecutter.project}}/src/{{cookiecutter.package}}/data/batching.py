@@ -51,8 +51,10 @@ def batch_loader(
     rank: int = 0,
     world_size: int = 1,
     epoch: int = 0,
+    skip: int = 0,
 ) -> DataLoader:
-    """A DataLoader whose every batch is a single gather from the table's tensors."""
+    """A DataLoader whose every batch is a single gather from the table's tensors; its first pass
+    is epoch `epoch`, without its first `skip` batches."""
     sampler = EpochBatchSampler(len(table), batch_size, shuffle, seed, rank, world_size)
-    sampler.set_epoch(epoch)
+    sampler.set_epoch(epoch, skip)
     return DataLoader(table, batch_sampler=sampler, collate_fn=keep_batch)

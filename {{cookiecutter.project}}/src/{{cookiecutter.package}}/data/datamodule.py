@@ -43,6 +43,15 @@ def warn_unseen(unseen: dict[str, dict[str, int]], where: str) -> None:
         )
 
 
+def batches_done_this_epoch(trainer: L.Trainer) -> int:
+    """The training batches of the current epoch that a run resumed from a mid-epoch checkpoint
+    (Ctrl-C, SIGTERM, callbacks.step_checkpoint) has already trained on, so that its epoch goes on
+    with the rest of the same order instead of starting that epoch's order again."""
+    if not trainer.fit_loop.restarting:
+        return 0
+    return int(trainer.fit_loop.epoch_loop.batch_progress.current.completed)
+
+
 class TabularDataModule(L.LightningDataModule):
     """Reads the table once, splits it from the seed, fits the preprocessing on training rows only.
 
@@ -227,6 +236,7 @@ class TabularDataModule(L.LightningDataModule):
             trainer.global_rank,
             trainer.world_size,
             trainer.current_epoch,
+            skip=batches_done_this_epoch(trainer) if split == "train" else 0,
         )
 
     def per_process_batch_size(self) -> int:

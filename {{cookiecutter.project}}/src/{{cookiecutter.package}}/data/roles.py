@@ -58,9 +58,11 @@ def require_numbers(frame: pd.DataFrame, columns: list[str], reason: str, source
         text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
         if text.any():
             row = int(np.flatnonzero(text.to_numpy())[0])
+            # A chunk of a file read in parts keeps counting rows where the previous chunk ended.
+            number = values.index[row] if isinstance(values.index, pd.RangeIndex) else row
             raise UserError(
                 f"column {column!r} of {source} holds text ({values.iloc[row]!r} in data row "
-                f"{row + 1}), but {reason}: a numeric column holds numbers only; list it in "
+                f"{number + 1}), but {reason}: a numeric column holds numbers only; list it in "
                 "data.categorical, or correct the value"
             )
 

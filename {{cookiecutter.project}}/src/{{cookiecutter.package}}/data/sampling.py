@@ -7,6 +7,7 @@ cuts every process's share into the same number of batches, which DDP's gradient
 needs. Batches are index tensors, so the table answers each with one indexing operation.
 """
 
+import itertools
 import math
 from collections.abc import Iterator
 
@@ -31,10 +32,13 @@ class EpochBatchSampler(Sampler[torch.Tensor]):
         self.rank = rank
         self.world_size = world_size
         self.epoch = 0
+        self.skip = 0
 
-    def set_epoch(self, epoch: int) -> None:
-        """Start counting epochs here (e.g. where a resumed run left off)."""
+    def set_epoch(self, epoch: int, skip: int = 0) -> None:
+        """Start counting epochs here (e.g. where a resumed run left off), leaving out the first
+        `skip` batches of that epoch (those a run stopped mid-epoch had already trained on)."""
         self.epoch = epoch
+        self.skip = skip
 
     def __len__(self) -> int:
         # Counted on the smallest share, so that no process ever gets an empty batch.
@@ -45,6 +49,10 @@ class EpochBatchSampler(Sampler[torch.Tensor]):
         # One pass per epoch: a new order each time, the same on every rank, from seed and epoch.
         # (Lightning's set_epoch reaches a batch sampler's inner sampler only, so count here.)
         epoch, self.epoch = self.epoch, self.epoch + 1
+        skip, self.skip = self.skip, 0
+        yield from itertools.islice(self._batches(epoch), skip, None)
+
+    def _batches(self, epoch: int) -> Iterator[torch.Tensor]:
         if self.shuffle:
             generator = torch.Generator().manual_seed(self.seed + epoch)
             order = torch.randperm(self.num_rows, generator=generator)

@@ -4,6 +4,7 @@ Each group of the config is instantiated with Hydra (`_target_`). Whatever is sa
 is converted to plain containers first, so checkpoints load with torch's safe `weights_only=True`.
 """
 
+import logging
 import warnings
 from typing import Any
 
@@ -27,6 +28,19 @@ warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed 
 warnings.filterwarnings("ignore", ".*isinstance\\(treespec, LeafSpec\\)` is deprecated.*")
 # A run's checkpoint folder is reused on purpose: `ckpt_path=last` resumes into it.
 warnings.filterwarnings("ignore", "Checkpoint directory .* exists and is not empty")
+# Resuming mid-epoch is exact here: the training sampler leaves out the batches the stopped run had
+# already trained on (data/datamodule.batches_done_this_epoch), which Lightning cannot see.
+warnings.filterwarnings("ignore", "You're resuming from a checkpoint that ended before the epoch")
+
+
+class _WithoutAdvertisements(logging.Filter):
+    """Lightning prints a tip to install its cloud logger at every start: not news of the run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "litlogger" not in record.getMessage()
+
+
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_WithoutAdvertisements())
 
 
 def plain(node: DictConfig) -> dict[str, Any] | None:

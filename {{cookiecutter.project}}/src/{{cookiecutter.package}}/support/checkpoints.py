@@ -12,6 +12,7 @@ when the next run in that directory starts.
 import contextlib
 import os
 import warnings
+import zipfile
 from pathlib import Path
 from pickle import UnpicklingError
 from typing import Any
@@ -37,18 +38,46 @@ def load_checkpoint(path: str) -> dict[str, Any]:
     except UnpicklingError as error:
         reason = _refusal_reason(error)
         if "GLOBAL" not in reason:  # not a pickle torch wrote, e.g. text or a truncated file
+            reason = _damage(file) or reason
             raise UserError(f"ckpt_path={path!r} is not a readable checkpoint: {reason}") from None
         raise UserError(
             f"ckpt_path={path!r} was refused: it holds more than tensors and plain data, and "
             f"loading it could run code ({reason}). Use a checkpoint written by this project's "
             "train"
         ) from None
-    except (RuntimeError, EOFError, OSError) as error:
-        raise UserError(f"ckpt_path={path!r} is not a readable checkpoint: {error}") from None
+    except Exception as error:  # a damaged file can fail in any part of torch's reader
+        reason = _damage(file) or f"{type(error).__name__}: {error}"
+        raise UserError(f"ckpt_path={path!r} is not a readable checkpoint: {reason}") from None
     needed = ("state_dict", "hyper_parameters", "datamodule_hyper_parameters", "TabularDataModule")
     if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in needed):
         raise UserError(f"ckpt_path={path!r} is not a checkpoint written by this project's train")
     return checkpoint
+
+
+def _damage(file: Path) -> str | None:
+    """What is wrong with a checkpoint file torch could not read, if the file itself says: torch
+    writes a zip archive, whose end lists its members and whose every member has a checksum."""
+    if file.stat().st_size == 0:
+        return "the file is empty (a save that never wrote anything)"
+    with open(file, "rb") as raw:
+        starts_like_zip = raw.read(4) == b"PK\x03\x04"
+    if starts_like_zip and not zipfile.is_zipfile(file):
+        return (
+            "the file is cut short: the end of the archive is missing (a save or copy that "
+            "did not finish); use another checkpoint of the run, e.g. best.ckpt or last.ckpt"
+        )
+    if starts_like_zip:
+        try:
+            with zipfile.ZipFile(file) as archive:
+                broken = archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            return f"the archive is damaged ({error})"
+        if broken is not None:
+            return (
+                f"the file is damaged: its part {broken!r} does not match its checksum "
+                "(corrupted on disk or in a copy)"
+            )
+    return None
 
 
 def _refusal_reason(error: UnpicklingError) -> str:
@@ -60,6 +89,11 @@ def _refusal_reason(error: UnpicklingError) -> str:
     return (specific or lines or ["unpickling failed"])[0].rstrip(".")
 
 
+def requeued_by_slurm() -> bool:
+    """SLURM counts the restarts of a requeued job in SLURM_RESTART_COUNT."""
+    return int(os.environ.get("SLURM_RESTART_COUNT") or 0) > 0
+
+
 def resume_checkpoint(ckpt_path: str | None, checkpoint_dir: str) -> tuple[str, dict] | None:
     """The checkpoint `train ckpt_path=...` resumes from, checked, with its contents; None for none.
 
@@ -67,6 +101,11 @@ def resume_checkpoint(ckpt_path: str | None, checkpoint_dir: str) -> tuple[str, 
     not Lightning's warning and a fresh start: a mistyped hydra.run.dir would otherwise quietly
     train from scratch.
     """
+    if ckpt_path is None and requeued_by_slurm() and (Path(checkpoint_dir) / "last.ckpt").is_file():
+        # SLURM started this job again after preempting it (or after a timeout, with the slurm
+        # launcher's max_num_timeout): continue the run instead of starting it over.
+        print("SLURM requeued this job: resuming from its last.ckpt")
+        ckpt_path = "last"
     if ckpt_path is None:
         return None
     if ckpt_path == "last":

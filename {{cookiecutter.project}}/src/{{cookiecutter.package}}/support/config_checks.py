@@ -5,6 +5,7 @@ values that Hydra cannot judge (ranges, and choices that must fit together) so t
 second with a clear message instead of minutes later inside PyTorch.
 """
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,8 @@ from ..model.layers import ACTIVATIONS, INITIALISATIONS, NORMALIZATIONS
 from ..model.losses import CONTRACT_KEY, INPUTS
 from ..model.metrics import TASK_METRICS, TASKS, better_when
 from .errors import UserError
+from .mlflow_runs import sqlite_file
+from .run_dirs import unwritable_reason
 
 # Settings that watch a logged metric: early stopping, the best checkpoint, reduce_on_plateau.
 MONITORS = ("callbacks.early_stopping", "callbacks.model_checkpoint", "scheduler")
@@ -274,6 +277,7 @@ def check_config(cfg: DictConfig) -> None:
         _require(cfg, key, ok, allowed)
     _check_choices_fit_together(cfg)
     check_monitors(cfg)
+    _check_trackers(cfg)
 
 
 def _check_choices_fit_together(cfg: DictConfig) -> None:
@@ -293,6 +297,32 @@ def _check_choices_fit_together(cfg: DictConfig) -> None:
             f"scheduler.cycle_momentum=true needs an optimizer with momentum or betas (sgd, adam, "
             f"adamw, rmsprop), not {optimizer.get('_target_')}: set scheduler.cycle_momentum=false"
         )
+
+
+TRACKING_URIS = (
+    "a SQLite file, e.g. sqlite:///logs/mlflow.db, or a server, e.g. http://127.0.0.1:5000"
+)
+
+
+def _check_trackers(cfg: DictConfig) -> None:
+    """An MLflow logger (any logger entry with a `tracking_uri`) needs a store to write to and the
+    mlflow package; a SQLite file needs a folder that can be written."""
+    for name, logger in (OmegaConf.select(cfg, "logger", default=None) or {}).items():
+        if logger is None or "tracking_uri" not in logger:
+            continue
+        key, uri = f"logger.{name}.tracking_uri", logger.tracking_uri
+        database = sqlite_file(uri) if isinstance(uri, str) else None
+        no_file = isinstance(uri, str) and uri.startswith("sqlite:") and database is None
+        if not isinstance(uri, str) or not uri.strip() or no_file:
+            raise UserError(f"{key}={uri!r} is not allowed: expected {TRACKING_URIS}")
+        reason = unwritable_reason(database.parent) if database is not None else None
+        if reason is not None:
+            raise UserError(f"{key}={uri!r}: cannot write {database.parent}: {reason}")
+        if importlib.util.find_spec("mlflow") is None:
+            raise UserError(
+                f"logger={name} needs MLflow, which is not installed: "
+                "pip install -e '.[mlflow]' (or pip install mlflow-skinny)"
+            )
 
 
 SEARCH_FIELDS = ("key", "low", "high", "log", "step", "choices")
@@ -375,3 +405,29 @@ def _check_search_entry(cfg: DictConfig, where: str, entry: Any, typed: set[str]
             check_config(probe)
         except UserError as error:
             raise UserError(f"{where} reaches a value train refuses: {error}") from None
+
+
+# serve's own settings. None may be null: a null host would make the server listen on every
+# network, and a null port on any free one.
+SERVE_SETTINGS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    (
+        "host",
+        lambda v: isinstance(v, str) and v.strip() != "",
+        "an address of this machine: 127.0.0.1 (this machine only) or 0.0.0.0 (every network)",
+    ),
+    (
+        "port",
+        lambda v: _is_count(v, 0) and v <= 65535,
+        "a whole number from 1 to 65535, or 0 for any free port",
+    ),
+    ("max_rows", lambda v: _is_count(v, 1), "a whole number >= 1"),
+)
+
+
+def check_serve_config(cfg: DictConfig) -> None:
+    """The server's address, port and request size, before the checkpoint is opened."""
+    for key, ok, allowed in SERVE_SETTINGS:
+        if OmegaConf.select(cfg, key, default=None) is None:
+            raise UserError(f"{key}=null is not allowed: expected {allowed}")
+        _require(cfg, key, ok, allowed)
+    _require(cfg, "torch_threads", lambda v: _is_count(v, 1), "a whole number >= 1, or null")

@@ -1,5 +1,5 @@
-"""Hyperparameters for TensorBoard's HParams dashboard: readable flat names, plain values, real
-metrics.
+"""Hyperparameters for TensorBoard's HParams dashboard and MLflow's params (support/mlflow_runs.py):
+readable flat names, plain values, real metrics.
 
 The settings runs are usually compared by get short names: `optimizer` (the class), `lr`,
 `momentum`, `weight_decay`, `hidden_sizes`, `activation`, `dropout`, `batch_size`, `max_epochs`,

@@ -1,5 +1,5 @@
 """What a run tells its user: the data it read, where it resumed, why training ended, metrics.json,
-the cross-validation summary, and how to view its curves."""
+the cross-validation summary, and how to view what its loggers wrote."""
 
 import json
 import logging
@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from lightning.pytorch.utilities import rank_zero_only
+
+from .mlflow_runs import sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +36,52 @@ def print_metrics(metrics: Mapping[str, float], metrics_file: Path) -> None:
     print(f"Saved {metrics_file}")
 
 
-def print_tensorboard_command(run_dir: str) -> None:
-    print("View the curves (localhost only; add `--bind_all` only if you mean to share them):")
-    print(f"  tensorboard --logdir {Path(run_dir).resolve()} --host 127.0.0.1")
+TENSORBOARD_HEADING = (
+    "View the curves (localhost only; add `--bind_all` only if you mean to share them):"
+)
 
 
-def print_resume(ckpt_path: str, checkpoint: Mapping) -> None:
+def print_view_commands(run_dir: str, loggers: Mapping[str, Any] | None) -> None:
+    """How to look at what each of the run's loggers (`cfg.logger`) wrote: the TensorBoard
+    command, the CSV file, the MLflow UI command or server."""
+    folder = Path(run_dir).resolve()
+    for logger in (loggers or {}).values():
+        kind = str(logger.get("_target_", "")).rsplit(".", 1)[-1] if logger else None
+        if kind == "TensorBoardLogger":
+            print(TENSORBOARD_HEADING)
+            print(f"  tensorboard --logdir {folder} --host 127.0.0.1")
+        elif kind == "CSVLogger":
+            table = Path(logger.get("name") or "", str(logger.get("version") or ""), "metrics.csv")
+            if (folder / table).is_file():
+                print(f"The metrics as a table: {folder / table}")
+            else:  # cross_validate: one per fold
+                print(f"The metrics as tables: {table} in each run below {folder}")
+        elif logger and "tracking_uri" in logger:
+            print(mlflow_view(logger.tracking_uri, logger.get("experiment_name")))
+
+
+def mlflow_view(tracking_uri: str, experiment: str | None) -> str:
+    """Where to see the MLflow runs: a server's address, or the UI command for a database (the UI
+    comes with the full `mlflow` package, not with mlflow-skinny)."""
+    if tracking_uri.startswith(("http://", "https://")):
+        return f"Compare the runs in MLflow: {tracking_uri} (experiment {experiment!r})"
+    database = sqlite_file(tracking_uri)
+    store = f"sqlite:///{database}" if database is not None else tracking_uri
+    return (
+        "Compare the runs in MLflow (localhost only; its UI needs `pip install mlflow`):\n"
+        f"  mlflow ui --backend-store-uri {store}"
+    )
+
+
+def print_resume(ckpt_path: str, checkpoint: Mapping, changed: Mapping[str, list] = {}) -> None:
+    """Where the run continues from, and the settings it continues with that differ from the
+    run's record (support/resume_checks.record_resume)."""
     print(
         f"Resuming from {ckpt_path}: saved in epoch {checkpoint['epoch']} at step "
         f"{checkpoint['global_step']}"
     )
+    for key, (before, now) in changed.items():
+        print(f"  changed on resume: {key}: {before} -> {now}")
 
 
 def stop_reason(trainer: Any, diverged: Exception | None) -> str:
