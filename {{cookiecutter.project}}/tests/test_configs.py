@@ -312,6 +312,7 @@ def test_help_and_cfg_answer_without_importing_torch(app, flag):
         f"from {PACKAGE} import {app}\n"
         f"try:\n    {app}.main()\nexcept SystemExit:\n    pass\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

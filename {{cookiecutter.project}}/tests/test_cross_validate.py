@@ -40,7 +40,15 @@ def test_summary_has_mean_and_std_of_every_test_metric(finished):
     report = json.loads((run_dir / "cross_validation.json").read_text())
     assert (report["num_folds"], report["repeats"], report["runs"]) == (2, 2, 4)
     assert report["metrics"] == summary
-    assert set(summary) == {"test/loss", "test/acc", "test/auroc", "test/f1"}
+    assert set(summary) == {
+        "test/loss",
+        "test/acc",
+        "test/auroc",
+        "test/f1",
+        "test/threshold",
+        "test/acc_at_threshold",
+        "test/f1_at_threshold",
+    }
     folds = sorted(run_dir.glob("repeat_*/fold_*/metrics.json"))
     aurocs = [json.loads(f.read_text())["test/auroc"] for f in folds]
     assert summary["test/auroc"]["values"] == pytest.approx(aurocs)

@@ -89,4 +89,43 @@ def test_a_csv_row_with_more_or_fewer_fields_is_named_by_its_line(tmp_path, edit
             cwd=tmp_path,
         )
     )
-    assert f"line 42 (data row 41) has {fields} fields but the header has 8" in line
+    assert f"data row 41 has {fields} fields but the header has 8" in line
+
+
+def test_a_short_row_after_a_column_changes_type_is_still_found(tmp_path):
+    """pyarrow guesses types from the first block: the check reads every field as text."""
+    path = tmp_path / "table.csv"
+    rows = [f"{i},{i % 7},{i % 2}" for i in range(60_000)]
+    rows[30_000] = "x,1,0"  # past the first block, text in a column of numbers
+    rows[50_000] = "5,1"  # then a row cut short
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    line = error_line(
+        run_app(
+            "train",
+            "data=csv",
+            f"data.path={path}",
+            "data.target=label",
+            f"hydra.run.dir={tmp_path / 'run'}",
+            cwd=tmp_path,
+        )
+    )
+    assert "data row 50001 has 2 fields but the header has 3" in line
+
+
+def test_a_compressed_table_cut_short_is_one_line(tmp_path):
+    import gzip
+
+    whole = gzip.compress(fresh_table("binary").to_csv(index=False).encode())
+    path = tmp_path / "table.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    line = error_line(
+        run_app(
+            "train",
+            "data=csv",
+            f"data.path={path}",
+            f"data.target={TARGET}",
+            f"hydra.run.dir={tmp_path / 'run'}",
+            cwd=tmp_path,
+        )
+    )
+    assert "table.csv.gz" in line

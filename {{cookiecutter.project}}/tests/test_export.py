@@ -148,6 +148,11 @@ def test_the_graph_gives_predicts_numbers_for_raw_rows(exported, case, tmp_path)
     assert classes == sorted(pd.read_csv(table)[TARGET].unique())
     columns = [f"probability_{label}" for label in classes]
     np.testing.assert_allclose(numbers, expected[columns], rtol=0, atol=1e-5)
+    if task == "binary":  # the metadata says where predict's answer turns positive
+        threshold = float(metadata(model)["decision_threshold"])
+        assert threshold == torch.load(ckpt, weights_only=True)["decision_threshold"]
+        positive = expected[columns[1]] > threshold
+        assert (expected["prediction"] == np.where(positive, classes[1], classes[0])).all()
 
 
 @pytest.mark.parametrize("case", ["binary-mlp", "multiclass-resnet", "regression-mlp"])

@@ -77,6 +77,17 @@ def test_a_signal_stops_at_the_step_saves_it_and_the_printed_command_resumes_it(
     assert last["global_step"] == 11  # step 10 finished, then stopped: mid-epoch 1
     assert not (run_dir / "metrics.json").exists()
     assert not (run_dir / ".lock").exists()
+    # The rest of the stopped epoch needs the batch size it started with.
+    other_batches = run_app(
+        "train",
+        *SHORT,
+        "ckpt_path=last",
+        "data.batch_size=64",
+        f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+    )
+    assert other_batches.returncode == 2
+    assert "stopped in the middle of an epoch (after 4 of its 7 batches)" in other_batches.stderr
     command = stderr.split("Resume with:\n", 1)[1].strip().splitlines()[0]
     words = shlex.split(command)
     assert words[:3] == ["python", "-m", f"{PACKAGE}.train"]
@@ -191,6 +202,9 @@ def finished_run(tmp_path_factory) -> Path:
         (["data.drop=[chol]"], "the numeric inputs (data.numeric) is"),
         (["data=breast_cancer"], "the numeric inputs (data.numeric) is"),
         (["scheduler=cosine"], "scheduler._target_ is none in the checkpoint"),
+        # Restored from the checkpoint after the new settings are built: a change would be undone.
+        (["optimizer.lr=0.05"], "optimizer.lr is 0.003 in the checkpoint and 0.05 now"),
+        (["loss=bce", "loss.pos_weight=2.0"], "loss.pos_weight is none in the checkpoint and 2.0"),
     ],
 )
 def test_a_resume_that_cannot_continue_is_refused_and_changes_nothing(finished_run, changes, named):
@@ -210,6 +224,23 @@ def test_a_resume_that_cannot_continue_is_refused_and_changes_nothing(finished_r
     assert "cannot be continued with these settings" in lines[0]
     assert named in lines[0]
     assert snapshot(finished_run) == before  # every file, the log included, byte for byte
+
+
+def test_a_resume_with_a_max_epochs_it_has_passed_is_refused(finished_run):
+    """The finished run trained epochs 0 and 1; a run of one epoch cannot continue it."""
+    before = snapshot(finished_run)
+    result = run_app(
+        "train",
+        *QUIET,
+        "trainer.max_epochs=1",
+        "ckpt_path=last",
+        f"hydra.run.dir={finished_run}",
+        cwd=finished_run.parent,
+    )
+    assert result.returncode == 2
+    assert "has trained 2 epochs, more than trainer.max_epochs=1" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(finished_run) == before
 
 
 def test_settings_that_may_change_on_resume_are_accepted_and_recorded(tmp_path):
@@ -236,6 +267,10 @@ def test_settings_that_may_change_on_resume_are_accepted_and_recorded(tmp_path):
     assert entry["changed"]["callbacks.early_stopping.patience"] == [20, 5]
     assert entry["global_step"] == 2 * STEPS_PER_EPOCH
     assert "max_epochs: 3" in (run_dir / ".hydra" / "config.yaml").read_text()
+    # Lightning would restore the checkpoint's patience (20): the one given now is kept.
+    last = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    [stopper] = [state for name, state in last["callbacks"].items() if "EarlyStopping" in name]
+    assert stopper["patience"] == 5
 
 
 def test_a_save_that_loses_its_permission_keeps_the_previous_checkpoints(tmp_path):

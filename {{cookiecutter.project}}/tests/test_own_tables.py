@@ -109,8 +109,11 @@ def test_predict_answers_raw_rows_in_order_in_the_users_terms(trained, task, tmp
     assert list(result.columns) == [*rows.columns, "prediction", *probabilities]
     assert set(result["prediction"]) <= set(classes)
     assert result[probabilities].sum(axis=1).tolist() == pytest.approx([1.0] * len(rows))
-    best = result[probabilities].to_numpy().argmax(axis=1)
-    assert result["prediction"].tolist() == [classes[i] for i in best]
+    chosen = result[probabilities].to_numpy().argmax(axis=1)
+    if task == "binary":  # the second class above the threshold chosen on validation
+        ckpt = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)
+        chosen = (result[probabilities[1]] > ckpt["decision_threshold"]).astype(int)
+    assert result["prediction"].tolist() == [classes[i] for i in chosen]
 
 
 def test_predict_names_the_missing_columns(trained, tmp_path):
@@ -232,3 +235,38 @@ def test_a_bad_row_late_in_a_long_input_writes_nothing_and_names_its_row(trained
     with pytest.raises(UserError, match=r"holds text \('forty' in data row 451\)"):
         predict(cfg)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]
+
+
+def test_predict_refuses_what_it_cannot_read_or_write_in_one_line(trained, tmp_path):
+    path, run_dir = trained["binary"]
+    ckpt = run_dir / "checkpoints" / "best.ckpt"
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(",".join(pd.read_csv(path).columns) + "\n")
+    with pytest.raises(UserError, match="holds no data rows"):
+        predict(predict_config(ckpt, header_only, tmp_path / "a.csv"))
+    rows = tmp_path / "rows.csv"
+    pd.read_csv(path).drop(columns=[TARGET]).to_csv(rows, index=False)
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(UserError, match="is a directory"):
+        predict(predict_config(ckpt, rows, tmp_path / "folder", "overwrite=true"))
+    with pytest.raises(UserError, match="cannot be written"):
+        predict(predict_config(ckpt, rows, header_only / "out.csv"))
+
+
+def test_predict_in_parts_to_parquet_refuses_a_later_part_of_another_type(trained, tmp_path):
+    path, run_dir = trained["binary"]
+    rows = pd.read_csv(path).drop(columns=[TARGET])
+    rows["note"] = None
+    rows.loc[250:, "note"] = "text"  # empty in the first parts, text later
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    output = tmp_path / "out.parquet"
+    with pytest.raises(UserError, match="does not fit the column types of the first"):
+        predict(
+            predict_config(
+                run_dir / "checkpoints" / "best.ckpt",
+                tmp_path / "rows.csv",
+                output,
+                "chunk_rows=100",
+            )
+        )
+    assert not output.exists()

@@ -38,7 +38,10 @@ def test_the_sweep_writes_a_summary_table_of_every_job(finished_sweep):
         metrics = json.loads((sweep / job / "metrics.json").read_text())
         assert float(row["test/auroc"]) == metrics["test/auroc"]
     table = (sweep / "summary.md").read_text()
-    header = "| job | optimizer | test/loss | test/acc | test/auroc | test/f1 |"
+    header = (
+        "| job | optimizer | test/loss | test/acc | test/auroc | test/f1 | test/threshold "
+        "| test/acc_at_threshold | test/f1_at_threshold |"
+    )
     assert table.splitlines()[0] == header
     assert table in result.stdout
 

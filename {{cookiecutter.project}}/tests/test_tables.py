@@ -39,7 +39,7 @@ def test_csv_is_read_in_chunks_that_join_into_one_table(tmp_path, monkeypatch):
         (lambda path: path.mkdir(), "is a directory"),
         (lambda path: path.write_text(""), "is an empty file"),
         (lambda path: path.write_text("a,b\n"), "holds no data rows"),
-        (lambda path: path.write_bytes(b"\xff\xfea,b\n\x80,\xfe\n"), "is not a readable CSV"),
+        (lambda path: path.write_bytes(b'a,b\n1,"never closed\n'), "is not a readable CSV"),
     ],
 )
 def test_unusable_files_name_the_setting_and_the_problem(tmp_path, make, message):

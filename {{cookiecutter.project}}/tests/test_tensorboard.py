@@ -159,7 +159,10 @@ def test_a_real_tensorboard_serves_the_runs_their_curves_and_the_hparams_table(
     assert metrics == {
         f"{stage}/{name}"
         for stage in ("best_val", "test")
-        for name in ("loss", "acc", "auroc", "f1")
+        for name in (
+            *("loss", "acc", "auroc", "f1"),
+            *("threshold", "acc_at_threshold", "f1_at_threshold"),  # at the chosen threshold
+        )
     }
     sessions = {group["name"]: group for group in groups["sessionGroups"]}
     assert sorted(sessions) == runs
@@ -190,7 +193,8 @@ def test_best_validation_metrics_are_those_of_the_best_epoch(finished_run_dir):
 
 def test_binary_classification_gets_a_pr_curve_and_a_confusion_matrix(finished_run_dir):
     events = events_of(finished_run_dir)
-    assert events.Tags()["images"] == ["test/confusion_matrix"]  # 29 inputs: no boundary
+    # 29 inputs: no boundary; a decision threshold: the precision-recall picture marks it.
+    assert events.Tags()["images"] == ["test/confusion_matrix", "test/precision_recall"]
     [image] = events.Images("test/confusion_matrix")
     assert image.width > 100 and image.height > 100
     assert "test/pr_curve" in events.Tags()["tensors"]

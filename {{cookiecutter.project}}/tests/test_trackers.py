@@ -113,7 +113,7 @@ def test_mlflow_beside_tensorboard_records_the_run_in_both(tmp_path):
     # TensorBoard keeps what only it can show.
     assert "_hparams_/experiment" in events.PluginTagToContent("hparams")
     assert "custom_scalars__config__" in events.PluginTagToContent("custom_scalars")
-    assert events.Tags()["images"] == ["test/confusion_matrix"]
+    assert events.Tags()["images"] == ["test/confusion_matrix", "test/precision_recall"]
     assert "test/pr_curve" in events.Tags()["tensors"]
 
 
@@ -179,7 +179,7 @@ def test_csv_beside_tensorboard_writes_each_epoch_and_never_imports_mlflow(tmp_p
     assert {name: last[name] for name in tested} == pytest.approx(tested)
     events = events_of(run_dir)
     assert "_hparams_/experiment" in events.PluginTagToContent("hparams")
-    assert events.Tags()["images"] == ["test/confusion_matrix"]
+    assert events.Tags()["images"] == ["test/confusion_matrix", "test/precision_recall"]
 
 
 @pytest.mark.parametrize(

@@ -186,7 +186,16 @@ def test_run_prints_metrics_and_the_tensorboard_command(finished_run):
 def test_run_writes_metrics_json(finished_run):
     run_dir, _ = finished_run
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert set(metrics) == {"test/loss", "test/acc", "test/auroc", "test/f1"}
+    # At 0.5, and at the decision threshold chosen on validation (test_imbalance.py).
+    assert set(metrics) == {
+        "test/loss",
+        "test/acc",
+        "test/auroc",
+        "test/f1",
+        "test/threshold",
+        "test/acc_at_threshold",
+        "test/f1_at_threshold",
+    }
     assert all(isinstance(v, float) for v in metrics.values())
 
 
@@ -223,13 +232,19 @@ def test_run_logs_hyperparameters_for_the_hparams_dashboard(finished_run):
     metrics = [info.name.tag for info in experiment.metric_infos]
     assert metrics == [
         "best_val/acc",
+        "best_val/acc_at_threshold",
         "best_val/auroc",
         "best_val/f1",
+        "best_val/f1_at_threshold",
         "best_val/loss",
+        "best_val/threshold",
         "test/acc",
+        "test/acc_at_threshold",
         "test/auroc",
         "test/f1",
+        "test/f1_at_threshold",
         "test/loss",
+        "test/threshold",
     ]
     # Every metric of the table is a logged curve; none got an extra point at step 0.
     for metric in metrics:

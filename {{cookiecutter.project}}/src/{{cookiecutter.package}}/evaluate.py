@@ -37,20 +37,21 @@ def evaluate(cfg: DictConfig, overrides: list[str]) -> dict[str, float]:
     from .model.module import TabularModule
     from .support.build import build_datamodule, build_trainer, set_torch_threads
     from .support.checkpoints import load_checkpoint
-    from .support.reports import print_metrics, write_metrics
+    from .support.reports import one_class_note, print_metrics, write_metrics
     from .support.run_dirs import save_run_config
 
     set_torch_threads(cfg.torch_threads)
     checkpoint = load_checkpoint(cfg.ckpt_path)
     datamodule = build_datamodule(data_settings(checkpoint, cfg, overrides))
     datamodule.load_state_dict(checkpoint[type(datamodule).__qualname__])
-    module = TabularModule.from_checkpoint(checkpoint)
+    module = TabularModule.from_checkpoint(checkpoint)  # its decision threshold too, if it has one
     trainer = build_trainer(cfg.trainer, callbacks=[], loggers=[])
     if trainer.is_global_zero:
         save_run_config(cfg, cfg.run_dir)
     metrics = trainer.test(module, datamodule=datamodule, verbose=False)[0]
     if trainer.is_global_zero:
-        print_metrics(metrics, write_metrics(cfg.run_dir, metrics))
+        note = one_class_note(module.test_predicted, datamodule.classes, module.decision_threshold)
+        print_metrics(metrics, write_metrics(cfg.run_dir, metrics), note)
     return metrics
 
 

@@ -9,8 +9,10 @@ the level as training spells it ("True"/"False" for booleans, "1" for 1 or 1.0, 
 otherwise, "missing" where the value is missing). Its output is `probabilities` (rows x classes,
 float32, in the order of predict's `probability_<class>` columns; the model's metadata `classes`
 lists them) for classification, or `prediction` (rows, float64, in the target's own units) for
-regression. data/onnx_preprocessing.py builds the preprocessing, torch exports the network and its
-head (model/onnx_network.py), and onnx.compose joins the two into one graph.
+regression. A binary model's metadata `decision_threshold` says where predict's `prediction`
+turns positive: the second class where its probability is above it.
+data/onnx_preprocessing.py builds the preprocessing, torch exports the network and its head
+(model/onnx_network.py), and onnx.compose joins the two into one graph.
 
 The graph checks itself before it is kept: ONNX Runtime runs the written file on the checkpoint's
 own test rows (its table read and split again as training did) or on `input=rows.csv`, and its
@@ -116,6 +118,11 @@ def joined_graph(module: "TabularModule", datamodule: "TabularDataModule", opset
     }
     if encoder.task != "regression":
         described["classes"] = json.dumps(encoder.classes)  # the columns of `probabilities`
+    if encoder.task == "binary":
+        # The graph gives probabilities only; predict's `prediction` is the second class where
+        # its probability is above this (chosen on validation; 0.5 for a checkpoint without).
+        threshold = module.decision_threshold
+        described["decision_threshold"] = repr(0.5 if threshold is None else threshold)
     kept = {entry.key: entry.value for entry in model.metadata_props}
     helper.set_model_props(model, kept | described)
     checker.check_model(model, full_check=True)
@@ -123,24 +130,28 @@ def joined_graph(module: "TabularModule", datamodule: "TabularDataModule", opset
 
 
 def check_rows(cfg: DictConfig, datamodule: "TabularDataModule") -> tuple["pd.DataFrame", str]:
-    """The raw rows the graph is checked on, and how messages name them: `input`, or the
-    checkpoint's test split, read again from its table and split as training did."""
-    from .data.missing import usable_rows
+    """The rows the graph is checked on, and how messages name them: `input` (read as predict
+    reads it), or the checkpoint's test split, read again from its table and split as training
+    did. Text that training read as numbers or booleans is read so: the graph takes numbers."""
+    from .data.missing import InfiniteValueWarning
     from .data.tables import read_table
+    from .data.written_values import read_written_values
+    from .predict import input_read_options
 
     columns = datamodule.preprocessor.columns
     if cfg.input is not None:
-        return read_table(cfg.input, key="input"), f"input={cfg.input!r}"
-    hp = datamodule.hparams
+        rows = read_table(cfg.input, "input", input_read_options(cfg, datamodule), "read")
+        return read_written_values(rows, datamodule.written), f"input={cfg.input!r}"
     try:
         datamodule.setup()  # the checkpoint's table, with its checks, and the split's positions
-        frame = datamodule.read()
+        with warnings.catch_warnings():  # setup has warned about them once
+            warnings.simplefilter("ignore", InfiniteValueWarning)
+            usable, _ = datamodule.usable_table()
     except UserError as error:
         raise UserError(
             f"{error} (export checks the graph on the checkpoint's test rows: give "
             "input=rows.csv to check it on rows of your own)"
         ) from None
-    usable, _ = usable_rows(frame, columns, hp.target, hp.missing, datamodule.source)
     test = usable.iloc[datamodule.split_rows["test"]]
     return test[columns].reset_index(drop=True), f"the test rows of {datamodule.source}"
 
@@ -299,6 +310,12 @@ def export(cfg: DictConfig) -> Path:
     else:
         shown = ", ".join(map(str, encoder.classes))
         print(f"  output: probabilities (rows x {len(encoder.classes)}, float32): {shown}")
+    if encoder.task == "binary":
+        threshold = 0.5 if module.decision_threshold is None else module.decision_threshold
+        print(
+            f"  decision: {encoder.classes[1]} where its probability is above {threshold:.6g} "
+            "(metadata decision_threshold), as predict decides"
+        )
     return output
 
 

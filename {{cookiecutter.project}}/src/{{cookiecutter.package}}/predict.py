@@ -54,14 +54,24 @@ def predict_rows(
     """`rows` with the prediction and the class probabilities added, in the same order.
 
     `notices`: where to add up what would otherwise be warned about and printed at once (levels
-    unseen in training, rows left unscored), when rows come in several parts."""
+    unseen in training, infinite numbers, rows left unscored), when rows come in several parts.
+    Text that training read as numbers or booleans ("$1,200", "yes") is read the same way, and an
+    infinite number is a missing one; the rows written back are the rows as given."""
     import numpy as np
     import pandas as pd
     import torch
 
     from .data.datamodule import warn_unseen
-    from .data.missing import missing_counts, refuse_missing
+    from .data.missing import (
+        infinite_counts,
+        missing_counts,
+        refuse_infinite,
+        refuse_missing,
+        warn_infinite,
+        without_infinities,
+    )
     from .data.roles import require_numbers
+    from .data.written_values import read_written_values
 
     preprocessor, encoder = datamodule.preprocessor, datamodule.target_encoder
     absent = [column for column in preprocessor.columns if column not in rows.columns]
@@ -70,7 +80,10 @@ def predict_rows(
             f"{source} lacks columns the model reads: {', '.join(map(repr, absent))} "
             f"(it reads {', '.join(preprocessor.columns)}; the target is optional)"
         )
-    require_numbers(rows, preprocessor.numeric, "the model reads it as a number", source)
+    values = read_written_values(rows[preprocessor.columns], datamodule.written)
+    require_numbers(values, preprocessor.numeric, "the model reads it as a number", source)
+    infinite = infinite_counts(values, preprocessor.numeric)
+    values = without_infinities(values, infinite)
     added_names = [PREDICTION] + [PROBABILITY.format(label) for label in encoder.classes]
     clashes = [name for name in added_names if name in rows.columns]
     if clashes:
@@ -80,19 +93,24 @@ def predict_rows(
         )
     policy = datamodule.hparams.missing
     if policy == "error":
-        refuse_missing(missing_counts(rows, preprocessor.columns), source)
+        refuse_infinite(infinite, source)
+        refuse_missing(missing_counts(values, preprocessor.columns), source)
     # Trained with data.missing=drop: a row with a gap gets no prediction rather than a guess.
-    unscored = rows[preprocessor.columns].isna().any(axis=1).to_numpy() & (policy == "drop")
-    unseen = preprocessor.unseen_levels(rows, np.flatnonzero(~unscored))
+    unscored = values.isna().any(axis=1).to_numpy() & (policy == "drop")
+    unseen = preprocessor.unseen_levels(values, np.flatnonzero(~unscored))
     if notices is None:
         warn_unseen(unseen, source)
+        warn_infinite(infinite, source, policy)
     else:
         for column, levels in unseen.items():
             counts = notices.setdefault("unseen", {}).setdefault(column, {})
             for level, count in levels.items():
                 counts[level] = counts.get(level, 0) + count
+        for column, count in infinite.items():
+            counts = notices.setdefault("infinite", {})
+            counts[column] = counts.get(column, 0) + count
 
-    features = torch.from_numpy(preprocessor.transform(rows))
+    features = torch.from_numpy(preprocessor.transform(values))
     module.eval()
     with torch.inference_mode():
         scores = torch.cat(
@@ -102,7 +120,9 @@ def predict_rows(
             ]
         )
     scores = scores.squeeze(1) if scores.shape[1] == 1 else scores
-    predictions, probabilities = encoder.inverse(scores.double().numpy())
+    # Binary: positive above the checkpoint's decision threshold (0.5 for one without).
+    threshold = module.decision_threshold
+    predictions, probabilities = encoder.inverse(scores.double().numpy(), threshold)
 
     # Labels keep their own values (text, numbers, booleans); a missing one must stay possible.
     kind = "float64" if probabilities is None else object
@@ -126,10 +146,31 @@ def print_unscored(count: int) -> None:
     )
 
 
+def input_read_options(cfg: DictConfig, datamodule: "TabularDataModule") -> dict:
+    """The pandas.read_csv options for `input` (predict's and export's): the checkpoint's
+    data.read, with this command's `read` on top; a null there keeps the checkpoint's value, or
+    detects it (sep, decimal, encoding) when the checkpoint has none."""
+    options = dict(datamodule.hparams.get("read") or {})
+    given = cfg.get("read")
+    given = OmegaConf.to_container(given, resolve=True) if isinstance(given, DictConfig) else given
+    if given is not None and not isinstance(given, dict):
+        return given  # not a mapping: the reading refuses it in one line
+    for name, value in (given or {}).items():
+        if value is not None or name not in options:
+            options[name] = value
+    # Columns whose text training read as numbers are read as text, then as training read them:
+    # alone, "1.500" would be 1.5 to pandas, where training's "1.234,5" makes it 1500.
+    written = [column for column, how in datamodule.written.items() if how["kind"] == "number"]
+    if written and "dtype" not in options:
+        options["dtype"] = dict.fromkeys(written, "str")
+    return options
+
+
 def predict(cfg: DictConfig) -> Path:
     """Read the rows part by part, predict each with the checkpoint, write the result; return its
     path. Memory stays bounded whatever the input's length: `chunk_rows` rows at a time."""
     from .data.datamodule import warn_unseen
+    from .data.missing import warn_infinite
     from .data.tables import read_table_in_chunks, table_writer
     from .support.checkpoints import load_checkpoint
     from .support.run_dirs import save_run_config
@@ -147,11 +188,13 @@ def predict(cfg: DictConfig) -> Path:
     # Nothing reaches `output` until every part is predicted: a refused row anywhere leaves it as
     # it was, and a kill leaves only a hidden partial file beside it.
     with table_writer(str(output)) as write:
-        for rows in read_table_in_chunks(cfg.input, cfg.chunk_rows, key="input"):
+        options = input_read_options(cfg, datamodule)
+        for rows in read_table_in_chunks(cfg.input, cfg.chunk_rows, "input", options, "read"):
             write(predict_rows(module, datamodule, rows, source, notices))
             count += len(rows)
         save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record
     warn_unseen(notices.get("unseen", {}), source)
+    warn_infinite(notices.get("infinite", {}), source, datamodule.hparams.missing)
     if notices.get("unscored"):
         print_unscored(notices["unscored"])
     print(f"Wrote {count} predictions to {output}")

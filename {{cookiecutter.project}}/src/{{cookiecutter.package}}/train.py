@@ -60,11 +60,13 @@ def train(
         build_trainer,
         loss_for_task,
         set_torch_threads,
+        with_balanced_weights,
     )
     from .support.checkpoints import remove_partial_files, resume_checkpoint
     from .support.hparams import flat_hparams, log_hparams, metric_names
     from .support.mlflow_runs import record_mlflow_run
     from .support.reports import (
+        one_class_note,
         print_metrics,
         print_resume,
         print_view_commands,
@@ -90,15 +92,17 @@ def train(
     datamodule.setup("fit")  # the input width and the task come from the data
     if print_data:
         report_data(datamodule.describe())
-    # Recorded as used: the inferred task and the loss it picks (loss=auto), checked as if given.
+    # Recorded as used: the inferred task, the loss it picks (loss=auto), checked as if given, and
+    # the class weights `balanced` stands for, counted on the training rows.
     cfg.data.task = datamodule.task
-    cfg.loss = loss_for_task(cfg.loss, datamodule.task)
+    cfg.loss = with_balanced_weights(loss_for_task(cfg.loss, datamodule.task), datamodule)
     check_monitors(cfg)
     module = build_module(cfg, datamodule)
     ckpt_path = None
     if resume is not None:
         ckpt_path, contents = resume
-        check_resumable(ckpt_path, contents, module, datamodule)  # before anything is written
+        # Before anything is written: a refusal leaves the run as it was.
+        check_resumable(ckpt_path, contents, module, datamodule, cfg.trainer.max_epochs)
     for folder in checkpoint_dirs(cfg).values():
         remove_partial_files(folder)  # what a run killed mid-save left behind
     configured = build_callbacks(cfg.callbacks, cfg.dropout_schedule)
@@ -137,7 +141,10 @@ def train(
         log_hparams(trainer.loggers, params, metric_names(metrics))
         record_mlflow_run(trainer.loggers, params, cfg.run_dir, best)
         if print_results:
-            print_metrics(metrics, metrics_file)
+            note = one_class_note(
+                module.test_predicted, datamodule.classes, module.decision_threshold
+            )
+            print_metrics(metrics, metrics_file, note)
             print_view_commands(cfg.run_dir, cfg.logger)
     return metrics
 

@@ -4,7 +4,7 @@ Only matplotlib's object-oriented API is used (no pyplot), so drawing needs no d
 global state and works the same in a DDP worker or a headless server.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -18,36 +18,73 @@ def figure_image(figure) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
-def confusion_matrix_image(matrix: np.ndarray, classes: Sequence[object]) -> np.ndarray:
-    """Rows are the true classes, columns the predicted ones; every cell shows its count."""
+def confusion_matrix_image(
+    matrices: Mapping[str, np.ndarray], classes: Sequence[object]
+) -> np.ndarray:
+    """One panel per matrix, side by side, titled by its key (e.g. "at 0.5"); rows are the true
+    classes, columns the predicted ones; every cell shows its count."""
     from matplotlib.figure import Figure
 
     size = 1.6 + 0.55 * len(classes)
-    figure = Figure(figsize=(size + 1.2, size), dpi=100)
-    axes = figure.add_subplot()
-    shown = axes.imshow(matrix, cmap="Blues")
-    figure.colorbar(shown, ax=axes, fraction=0.046, pad=0.04)
+    figure = Figure(figsize=((size + 1.2) * len(matrices), size), dpi=100)
     ticks = range(len(classes))
     labels = [str(c) for c in classes]
-    axes.set(
-        xticks=ticks,
-        yticks=ticks,
-        xticklabels=labels,
-        yticklabels=labels,
-        xlabel="predicted",
-        ylabel="true",
-        title="test confusion matrix",
-    )
-    middle = matrix.max() / 2
-    for (row, column), count in np.ndenumerate(matrix):
-        axes.text(
-            column,
-            row,
-            int(count),
-            ha="center",
-            va="center",
-            color="white" if count > middle else "black",
+    for index, (title, matrix) in enumerate(matrices.items()):
+        axes = figure.add_subplot(1, len(matrices), index + 1)
+        shown = axes.imshow(matrix, cmap="Blues")
+        figure.colorbar(shown, ax=axes, fraction=0.046, pad=0.04)
+        axes.set(
+            xticks=ticks,
+            yticks=ticks,
+            xticklabels=labels,
+            yticklabels=labels,
+            xlabel="predicted",
+            ylabel="true",
+            title=f"test confusion matrix\n{title}".strip(),
         )
+        middle = matrix.max() / 2
+        for (row, column), count in np.ndenumerate(matrix):
+            axes.text(
+                column,
+                row,
+                int(count),
+                ha="center",
+                va="center",
+                color="white" if count > middle else "black",
+            )
+    figure.tight_layout()
+    return figure_image(figure)
+
+
+def precision_recall_image(
+    recall: np.ndarray,
+    precision: np.ndarray,
+    points: Mapping[str, tuple[float, float]],
+    positive: object,
+) -> np.ndarray:
+    """The precision-recall curve of the `positive` class, with each operating point (recall,
+    precision) marked and named by its key, e.g. "at 0.5"."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(5, 4.4), dpi=100)
+    axes = figure.add_subplot()
+    axes.plot(recall, precision, color="#1f77b4", linewidth=1.5)
+    for (title, (at_recall, at_precision)), marker in zip(points.items(), "os^Dv", strict=False):
+        axes.plot(
+            [at_recall],
+            [at_precision],
+            marker,
+            markersize=8,
+            label=f"{title}: recall {at_recall:.2f}, precision {at_precision:.2f}",
+        )
+    axes.set(
+        xlim=(0, 1.02),
+        ylim=(0, 1.02),
+        xlabel="recall",
+        ylabel="precision",
+        title=f"test precision-recall of {positive}",
+    )
+    axes.legend(loc="lower left", fontsize=8)
     figure.tight_layout()
     return figure_image(figure)
 

@@ -11,6 +11,7 @@ disk are whole either way, since each is written to a partial file and renamed.
 """
 
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ class StopOnSignal(L.Callback):
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # Lightning has installed its SIGTERM handler by now (it registers after on_fit_start).
         self.signum, self.interrupted = None, None
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may handle signals (train() called from a thread)
         self._lightning_sigterm = signal.getsignal(signal.SIGTERM)
         self._previous_sigint = signal.getsignal(signal.SIGINT)
         signal.signal(signal.SIGINT, self._on_signal)

@@ -13,12 +13,13 @@ from torch.utils.data import DataLoader
 from ..support.errors import UserError
 from .batching import TensorTable, batch_loader
 from .demos import load_demo
-from .missing import usable_rows
+from .missing import infinities_as_missing, usable_rows
 from .preprocessing import TablePreprocessor
 from .roles import Roles, assign_roles, require_columns, require_numbers
 from .splits import split_rows
-from .tables import read_table
+from .tables import TableFile
 from .targets import TargetEncoder, infer_task
+from .written_values import describe_written, find_written_values, read_written_values
 
 # Evaluation batches do not change any result, so they are large: fewer steps, same numbers.
 EVAL_BATCH_SIZE = 4096
@@ -55,10 +56,12 @@ def batches_done_this_epoch(trainer: L.Trainer) -> int:
 class TabularDataModule(L.LightningDataModule):
     """Reads the table once, splits it from the seed, fits the preprocessing on training rows only.
 
-    The table is `path` (CSV or Parquet) or, when `path` is null, the demo table named `demo`.
+    The table is `path` (CSV or Parquet, read with the pandas.read_csv options `read` on top of
+    what csv_format.py detects) or, when `path` is null, the demo table named `demo`.
     Roles and the task are inferred unless given (see roles.py and targets.py). The fitted
-    preprocessing and target encoding are this module's checkpoint state, so evaluating or
-    predicting with a checkpoint transforms new rows exactly as training did.
+    preprocessing, target encoding and the columns whose text is read as numbers or booleans
+    (written_values.py) are this module's checkpoint state, so evaluating or predicting with a
+    checkpoint reads and transforms new rows exactly as training did.
     """
 
     def __init__(
@@ -80,11 +83,15 @@ class TabularDataModule(L.LightningDataModule):
         num_folds: int | None = None,
         fold: int = 0,
         seed: int = 42,
+        read: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(logger=False)
         self.preprocessor: TablePreprocessor | None = None
         self.target_encoder: TargetEncoder | None = None
+        # Column -> how its text is read (written_values.py): fitted with the preprocessing.
+        self.written: dict[str, dict[str, str]] = {}
+        self.file: TableFile | None = None  # the file as last read: how, for the report
         self.dropped: dict[str, str] = {}
         self.rows_left_out = 0
         self.split_rows: dict[str, np.ndarray] = {}
@@ -114,8 +121,10 @@ class TabularDataModule(L.LightningDataModule):
         return len(self.classes) if self.task != "regression" else None
 
     def read(self) -> pd.DataFrame:
+        """The raw table, as the file holds it."""
         if self.hparams.path:
-            return read_table(self.hparams.path)
+            self.file = TableFile(self.hparams.path, options=self.hparams.read)
+            return self.file.read()
         if self.hparams.demo:
             return load_demo(self.hparams.demo, self.hparams.demo_options)
         raise UserError(
@@ -127,11 +136,7 @@ class TabularDataModule(L.LightningDataModule):
         if self._tables:
             return
         hp = self.hparams
-        frame = self.read()
-        roles = self._roles(frame)
-        frame, self.rows_left_out = usable_rows(
-            frame, [*roles.numeric, *roles.categorical], hp.target, hp.missing, self.source
-        )
+        frame, roles = self.usable_table()
         labels = frame[hp.target]
         if self.target_encoder:
             task = self.target_encoder.task
@@ -144,6 +149,29 @@ class TabularDataModule(L.LightningDataModule):
             self.preprocessor.fit(frame, training)
             self.target_encoder = TargetEncoder(task).fit(labels, training)
         self._build_tables(frame, labels)
+
+    def usable_table(self) -> tuple[pd.DataFrame, Roles]:
+        """The table whose rows the splits number, and the columns' roles: read, its text read
+        as numbers or booleans where it is written so, infinite numbers made missing, and the
+        rows data.missing leaves out left out."""
+        hp = self.hparams
+        frame = self.read()
+        if self.preprocessor is None:  # not restored from a checkpoint: find what text to read
+            declared = {*(hp.categorical or []), *(hp.drop or [])}
+            candidates = [column for column in frame.columns if column not in declared]
+            found = self.file.format if self.file is not None else None
+            decimal = found.decimal if found is not None else "."
+            frame, self.written = find_written_values(frame, candidates, decimal, (hp.target,))
+        else:
+            frame = read_written_values(frame, self.written)
+        roles = self._roles(frame)
+        inputs = [*roles.numeric, *roles.categorical]
+        numbers = [*roles.numeric]
+        if hp.target in frame.columns and pd.api.types.is_float_dtype(frame[hp.target]):
+            numbers.append(hp.target)
+        frame = infinities_as_missing(frame, numbers, hp.missing, self.source)
+        frame, self.rows_left_out = usable_rows(frame, inputs, hp.target, hp.missing, self.source)
+        return frame, roles
 
     def _split(self, labels: pd.Series, task: str) -> dict[str, np.ndarray]:
         hp = self.hparams
@@ -197,15 +225,26 @@ class TabularDataModule(L.LightningDataModule):
         left_out = f" ({self.rows_left_out} left out: missing values)" if self.rows_left_out else ""
         fold = f", fold {hp.fold} of {hp.num_folds} as test" if hp.num_folds else ""
         task = f"  task: {encoder.task} on {hp.target!r}"
+        if hp.target in self.written:
+            task += f" ({describe_written(self.written[hp.target])})"
         if encoder.task != "regression":
             task += f", classes {', '.join(map(str, encoder.classes))}"
-        categorical = [f"{col} ({len(pre.categories[col])} levels)" for col in pre.categorical]
-        lines = [
-            f"Data: {self.source}, {sum(sizes.values())} rows{left_out}",
+
+        def shown(col: str, *notes: str) -> str:
+            if col in self.written:
+                notes = (*notes, describe_written(self.written[col]))
+            return f"{col} ({'; '.join(notes)})" if notes else col
+
+        numeric = [shown(col) for col in pre.numeric]
+        categorical = [shown(col, f"{len(pre.categories[col])} levels") for col in pre.categorical]
+        lines = [f"Data: {self.source}, {sum(sizes.values())} rows{left_out}"]
+        if self.file is not None:
+            lines.append(f"  read: {self.file.describe()}")
+        lines += [
             f"  split: {sizes['train']} train, {sizes['val']} validation, "
             f"{sizes['test']} test{fold}",
             task,
-            f"  numeric ({len(pre.numeric)}): {', '.join(pre.numeric) or '-'}",
+            f"  numeric ({len(numeric)}): {', '.join(numeric) or '-'}",
             f"  categorical ({len(categorical)}): {', '.join(categorical) or '-'}",
         ]
         if self.dropped:
@@ -257,10 +296,11 @@ class TabularDataModule(L.LightningDataModule):
         return self._loader("test", EVAL_BATCH_SIZE, shuffle=False)
 
     def state_dict(self) -> dict[str, Any]:
-        """The fitted preprocessing and target encoding, as plain containers."""
+        """The fitted preprocessing, target encoding and text reading, as plain containers."""
         return {
             "preprocessor": self.preprocessor.state_dict(),
             "target_encoder": self.target_encoder.state_dict(),
+            "written_values": {column: dict(how) for column, how in self.written.items()},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -268,4 +308,7 @@ class TabularDataModule(L.LightningDataModule):
         self.preprocessor.load_state_dict(state["preprocessor"])
         self.target_encoder = TargetEncoder(state["target_encoder"]["task"])
         self.target_encoder.load_state_dict(state["target_encoder"])
+        # A checkpoint written before text was read as numbers has none.
+        written = state.get("written_values", {})
+        self.written = {column: dict(how) for column, how in written.items()}
         self._tables.clear()  # tensors made with the old state are stale

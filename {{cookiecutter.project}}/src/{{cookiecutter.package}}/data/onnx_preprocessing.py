@@ -2,9 +2,10 @@
 
 It does what `TablePreprocessor.transform` does, with ONNX operators, so that an exported model
 takes the user's own columns:
-- a numeric column is a float32 input of shape (rows, 1); NaN is a missing value. It becomes the
-  training median (IsNaN, Where), then is standardised with the training mean and scale (Sub,
-  Div), in float64 like training, so only the float32 input itself rounds;
+- a numeric column is a float32 input of shape (rows, 1); NaN (or an infinite value, as in
+  training) is a missing value. It becomes the training median (IsNaN, IsInf, Or, Where), then
+  is standardised with the training mean and scale (Sub, Div), in float64 like training, so only
+  the float32 input itself rounds;
 - a categorical column is a string input of shape (rows, 1) holding each row's level spelled as
   `level_name` spells it ("True"/"False" for booleans, "1" for 1 or 1.0) and MISSING_LEVEL for a
   missing one. One string Equal against the known levels makes its one-hot block, so a level
@@ -82,7 +83,9 @@ def preprocessing_model(
             inputs.append(helper.make_tensor_value_info(column, TensorProto.FLOAT, [ROWS, 1]))
         numbers = node("Concat", numeric, "numbers", axis=1)
         numbers = node("Cast", [numbers], "numbers_float64", to=TensorProto.DOUBLE)
-        missing = node("IsNaN", [numbers], "numbers_missing")
+        not_a_number = node("IsNaN", [numbers], "numbers_nan")
+        infinite = node("IsInf", [numbers], "numbers_infinite")
+        missing = node("Or", [not_a_number, infinite], "numbers_missing")
         gaps.append(missing)
 
         def row_of(values: list[float], name: str) -> str:

@@ -46,8 +46,10 @@ def _sort_levels(levels: list[str]) -> list[str]:
 
 
 def _numbers(values: pd.Series, rows: np.ndarray | None) -> np.ndarray:
+    """The column as float64, an infinite value missing (NaN) like any other non-number."""
     numbers = pd.to_numeric(values).to_numpy("float64", na_value=np.nan)
-    return numbers if rows is None else numbers[rows]
+    numbers = numbers if rows is None else numbers[rows]
+    return np.where(np.isinf(numbers), np.nan, numbers)
 
 
 def _levels(values: pd.Series, rows: np.ndarray | None) -> tuple[np.ndarray, list[str]]:

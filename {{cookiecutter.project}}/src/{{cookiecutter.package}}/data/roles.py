@@ -68,7 +68,9 @@ def require_numbers(frame: pd.DataFrame, columns: list[str], reason: str, source
 
 
 def _is_whole(values: pd.Series) -> bool:
+    """Whether every finite value is a whole number (an infinite one is a missing value)."""
     numbers = pd.to_numeric(values, errors="coerce").to_numpy("float64", na_value=np.nan)
+    numbers = numbers[~np.isinf(numbers)]
     return bool(np.all(np.mod(numbers, 1) == 0))
 
 

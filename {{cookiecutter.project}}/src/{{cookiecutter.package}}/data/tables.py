@@ -1,10 +1,12 @@
 """Read the user's table from a CSV or Parquet file, and write one without ever leaving half a file.
 
 The format follows the file name: `.parquet` or `.pq` is Parquet, anything else is read as CSV
-(pandas also opens compressed CSV such as `.csv.gz`). Every problem with the file is a UserError
-that names the setting that pointed at it (`data.path`, `input`, ...).
+(pandas also opens compressed CSV such as `.csv.gz`), with the encoding, delimiter and decimal mark
+csv_format.py finds or `data.read` sets. Every problem with the file is a UserError that names the
+setting that pointed at it (`data.path`, `input`, ...).
 """
 
+import codecs
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,6 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..support.errors import UserError
+from .csv_format import (
+    CsvFormat,
+    checked_read_options,
+    csv_format,
+    open_decompressed,
+    refuse_duplicate_names,
+)
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -25,39 +34,61 @@ def is_parquet(path: Path) -> bool:
 CSV_CHUNK_ROWS = 100_000
 
 
-def check_every_row_has_every_field(file: Path, key: str, path: str) -> None:
+def check_every_row_has_every_field(
+    file: Path, key: str, path: str, found: CsvFormat | None = None
+) -> None:
     """Refuse a CSV file whose data row has more or fewer fields than its header, naming the row.
 
     pandas refuses a row with too many fields but fills a row with too few with missing values,
     which would quietly shift or drop data (a cut-off export, a stray line break). pyarrow's parser,
-    run once over the file without building a table, sees both, in a fraction of pandas' time.
+    run once over the file without building a table, sees both, in a fraction of pandas' time. It
+    splits and decodes as pandas will (`found`: the delimiter, quoting and encoding in use).
     """
     import pyarrow as pa
     from pyarrow import csv
 
+    options = found.options if found is not None else {}
     bad: list = []
 
     def first_bad_row(row: "csv.InvalidRow") -> str:
         bad.append(row)
         return "error"
 
+    parsing = {"delimiter": options.get("sep", ","), "invalid_row_handler": first_bad_row}
+    for ours, arrows in (("quotechar", "quote_char"), ("escapechar", "escape_char")):
+        if options.get(ours) is not None:
+            parsing[arrows] = options[ours]
+    if "doublequote" in options:
+        parsing["double_quote"] = bool(options["doublequote"])
+    # pyarrow skips a UTF-8 byte-order mark itself; other encodings it decodes through Python's.
+    encoding = options.get("encoding", "utf-8")
+    encoding = "utf8" if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig") else encoding
+    read = csv.ReadOptions(use_threads=False, encoding=encoding)
     try:
-        with pa.input_stream(str(file), compression="detect") as stream:
+        with open_decompressed(file, options.get("compression", "infer")) as stream:
+            names = csv.open_csv(
+                stream, read_options=read, parse_options=csv.ParseOptions(**parsing)
+            ).schema.names
+        # Every column as text: pyarrow guesses types from the first block, and a later value of
+        # another type would end the check before it reached the rest of the file.
+        as_text = csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
+        with open_decompressed(file, options.get("compression", "infer")) as stream:
             reader = csv.open_csv(
                 stream,
-                read_options=csv.ReadOptions(use_threads=False),
-                parse_options=csv.ParseOptions(invalid_row_handler=first_bad_row),
-                convert_options=csv.ConvertOptions(column_types={}, strings_can_be_null=True),
+                read_options=read,
+                parse_options=csv.ParseOptions(**parsing),
+                convert_options=as_text,
             )
             for _ in reader:
                 pass
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError, EOFError):
         if not bad:  # another complaint (e.g. an encoding): pandas' reading will say what it is
             return
     if bad:
         row = bad[0]
-        # pyarrow counts the file's lines from 1, header included.
-        where = f"line {row.number} (data row {row.number - 1})" if row.number else "a data row"
+        # pyarrow counts the file's records from 1, the header included (a quoted line break
+        # inside a field does not start a new record).
+        where = f"data row {row.number - 1}" if row.number else "a data row"
         shown = row.text if len(row.text) <= 60 else row.text[:57] + "..."
         raise UserError(
             f"{key}={path!r} is not a well-formed CSV file: {where} has {row.actual_columns} "
@@ -75,20 +106,22 @@ def _checked_file(path: str, key: str) -> Path:
         raise UserError(f"{key}={path!r} is a directory: give the path of a CSV or Parquet file")
     if file.stat().st_size == 0:
         raise UserError(f"{key}={path!r} is an empty file: expected a header line and data rows")
-    if not is_parquet(file):
-        check_every_row_has_every_field(file, key, path)
     return file
 
 
-def _chunks(file: Path, rows: int) -> Iterator[pd.DataFrame]:
-    if is_parquet(file):
+def _chunks(file: Path, rows: int, found: CsvFormat | None) -> Iterator[pd.DataFrame]:
+    if found is None:
         import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(file).iter_batches(batch_size=rows):
             yield batch.to_pandas()
         return
-    with pd.read_csv(file, chunksize=rows) as reader:
+    with pd.read_csv(file, chunksize=rows, **found.options) as reader:
         yield from reader
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _starts_parquet(file: Path) -> bool:
@@ -97,41 +130,120 @@ def _starts_parquet(file: Path) -> bool:
         return raw.read(4) == b"PAR1"
 
 
-def read_table_in_chunks(path: str, rows: int, key: str = "data.path") -> Iterator[pd.DataFrame]:
-    """The table in `path`, `rows` rows at a time, with at least one data row in all; the rows are
-    numbered on from one part to the next (the index), as in the whole table."""
-    file = _checked_file(path, key)
-    kind = "Parquet" if is_parquet(file) else "CSV"
-    start, any_rows = 0, False
-    try:
-        for chunk in _chunks(file, rows):
-            chunk.index = pd.RangeIndex(start, start + len(chunk))
-            chunk.columns = [str(column) for column in chunk.columns]
-            start += len(chunk)
-            any_rows = any_rows or not chunk.empty
-            yield chunk
-    except ImportError as error:
-        raise UserError(f"{key}={path!r}: reading Parquet needs pyarrow ({error})") from None
-    except (ValueError, OSError, UnicodeDecodeError) as error:
-        if kind == "Parquet" and "magic bytes not found" in str(error) and _starts_parquet(file):
+class TableFile:
+    """A table file, checked before a row is read; a CSV file's way of writing settled.
+
+    `key` is the setting that names the file (`data.path`, `input`) and `options` are
+    pandas.read_csv options from the setting `options_key` (`data.read`, `read`), for CSV files
+    only. The checks: the file exists and holds something, no two columns share a name, and (CSV)
+    every row has as many fields as the header.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        key: str = "data.path",
+        options: dict | None = None,
+        options_key: str = "data.read",
+    ) -> None:
+        self.path, self.key = path, key
+        self.where = f"{key}={path!r}"
+        self.file = _checked_file(path, key)
+        self.format: CsvFormat | None = None
+        if not is_parquet(self.file):
+            chosen = checked_read_options(options, options_key)
+            self.format = csv_format(self.file, chosen, self.where, options_key)
+            if self.format.header is not None:
+                refuse_duplicate_names(self.format.header, self.where)
+                check_every_row_has_every_field(self.file, key, path, self.format)
+        self.options_key = options_key
+
+    def describe(self) -> str:
+        """How it is read, for the data report: "Parquet", or "';'-separated, decimal ',', ..."."""
+        return "Parquet" if self.format is None else self.format.describe()
+
+    def chunks(self, rows: int) -> Iterator[pd.DataFrame]:
+        """The table `rows` rows at a time, with at least one data row in all; the rows are
+        numbered on from one part to the next (the index), as in the whole table."""
+        key, path = self.key, self.path
+        start, any_rows = 0, False
+        try:
+            for chunk in _chunks(self.file, rows, self.format):
+                if start == 0 and self.format is None:  # Parquet keeps duplicate names as they are
+                    refuse_duplicate_names(list(chunk.columns), self.where)
+                chunk.index = pd.RangeIndex(start, start + len(chunk))
+                chunk.columns = [str(column) for column in chunk.columns]
+                start += len(chunk)
+                if chunk.empty:  # a header without rows: nothing to hand on
+                    continue
+                any_rows = True
+                yield chunk
+        except ImportError as error:
+            raise UserError(f"{key}={path!r}: reading Parquet needs pyarrow ({error})") from None
+        except (ValueError, OSError, TypeError, EOFError) as error:
+            # pandas' ParserError and EmptyDataError, and pyarrow's errors, are ValueError or
+            # OSError (UnicodeDecodeError too); a read_csv option of the wrong type: TypeError; a
+            # compressed file cut short: EOFError.
+            raise self._unreadable(error) from None
+        if not any_rows:
             raise UserError(
-                f"{key}={path!r} is not a whole Parquet file: its end (the footer every Parquet "
-                "file closes with) is missing, so it was cut short (an unfinished copy or write)"
-            ) from None
-        # pandas' ParserError and EmptyDataError, and pyarrow's errors, are ValueError or OSError.
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        hint = "" if kind == "Parquet" else " (names ending .parquet or .pq are read as Parquet)"
-        raise UserError(f"{key}={path!r} is not a readable {kind} file{hint}: {detail}") from None
-    if not any_rows:
-        raise UserError(f"{key}={path!r} holds no data rows: expected a header line and data rows")
+                f"{key}={path!r} holds no data rows: expected a header line and data rows"
+            )
+
+    def _unreadable(self, error: Exception) -> UserError:
+        """The one line for a file pandas or pyarrow could not read to the end."""
+        where, found = self.where, self.format
+        if found is None:
+            if "magic bytes not found" in str(error) and _starts_parquet(self.file):
+                return UserError(
+                    f"{where} is not a whole Parquet file: its end (the footer every Parquet "
+                    "file closes with) is missing, so it was cut short (an unfinished copy or "
+                    "write)"
+                )
+            return UserError(f"{where} is not a readable Parquet file: {_first_line(error)}")
+        if isinstance(error, UnicodeDecodeError):
+            byte = f"byte {error.object[error.start]:#x}"
+            if "encoding" in found.detected:
+                how = f"its start reads as {found.encoding}, but {byte} further on does not"
+            else:
+                how = f"{byte} is not {found.encoding} ({self.options_key}.encoding)"
+            return UserError(
+                f"{where} is not {found.encoding} text: {how}; give its encoding, e.g. "
+                f"{self.options_key}.encoding=cp1252, or re-save it as UTF-8"
+            )
+        given = {k: v for k, v in found.options.items() if k not in ("sep", "decimal", "encoding")}
+        options = f", with {self.options_key} {given}" if given else ""
+        return UserError(
+            f"{where} is not a readable CSV file (read as {found.describe()}{options}; names "
+            f"ending .parquet or .pq are read as Parquet): {_first_line(error)}"
+        )
+
+    def read(self) -> pd.DataFrame:
+        """The whole table, with at least one data row."""
+        # Parts joined at the end: pandas' one-shot reader peaks near three times the table's final
+        # size, parts near twice it.
+        chunks = list(self.chunks(CSV_CHUNK_ROWS))
+        return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
 
 
-def read_table(path: str, key: str = "data.path") -> pd.DataFrame:
-    """The table in `path`, with at least one data row; `key` is the setting named in errors."""
-    # Parts joined at the end: pandas' one-shot reader peaks near three times the table's final
-    # size, parts near twice it.
-    chunks = list(read_table_in_chunks(path, CSV_CHUNK_ROWS, key))
-    return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
+def read_table_in_chunks(
+    path: str,
+    rows: int,
+    key: str = "data.path",
+    options: dict | None = None,
+    options_key: str = "data.read",
+) -> Iterator[pd.DataFrame]:
+    """The table in `path`, `rows` rows at a time (see TableFile.chunks); the file is checked
+    when the first part is asked for."""
+    yield from TableFile(path, key, options, options_key).chunks(rows)
+
+
+def read_table(
+    path: str, key: str = "data.path", options: dict | None = None, options_key: str = "data.read"
+) -> pd.DataFrame:
+    """The table in `path`, with at least one data row; `key` is the setting named in errors,
+    `options` pandas.read_csv options (CSV only) from the setting `options_key`."""
+    return TableFile(path, key, options, options_key).read()
 
 
 @contextmanager
@@ -143,7 +255,12 @@ def table_writer(path: str) -> Iterator[Callable[[pd.DataFrame], None]]:
     previous file (if any) as it was.
     """
     file = Path(path).expanduser()
-    file.parent.mkdir(parents=True, exist_ok=True)
+    if file.is_dir():
+        raise UserError(f"output={path!r} is a directory: give the path of the file to write")
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"output={path!r} cannot be written: {error.strerror or error}") from None
     # Hidden, beside the target (a rename is atomic only within one file system), one per process,
     # and ending like the target, so that pandas picks the same compression (e.g. `.csv.gz`).
     temporary = file.with_name(f".{os.getpid()}.{file.name}")
@@ -157,7 +274,13 @@ def table_writer(path: str) -> Iterator[Callable[[pd.DataFrame], None]]:
             import pyarrow.parquet as pq
 
             schema = parquet[0].schema if parquet else None
-            table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+            try:
+                table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+                raise UserError(
+                    f"output={path!r}: a later part of the rows does not fit the column types of "
+                    f"the first ({_first_line(error)}); write CSV, or a larger chunk_rows"
+                ) from None
             if not parquet:
                 parquet.append(pq.ParquetWriter(temporary, table.schema))
             parquet[0].write_table(table)

@@ -113,17 +113,25 @@ class TargetEncoder:
             )
         return codes.astype(np.int64)
 
-    def inverse(self, scores: np.ndarray) -> tuple[list[Any] | np.ndarray, np.ndarray | None]:
+    def inverse(
+        self, scores: np.ndarray, threshold: float | None = None
+    ) -> tuple[list[Any] | np.ndarray, np.ndarray | None]:
         """Predictions in the label's own values, and one probability column per class.
 
         `scores` are what the model's `predict_scores` returns: the positive class's probability
         (binary), the class probabilities (multiclass) or standardised values (regression).
+        Binary: a row is the positive class when its probability is above `threshold` (the
+        decision threshold chosen on validation, model/thresholds.py), 0.5 when None.
         """
         if self.task == "regression":
             return scores * self.scale + self.mean, None
-        binary = self.task == "binary"
-        probabilities = np.column_stack([1.0 - scores, scores]) if binary else scores
-        labels = np.asarray(self.classes, dtype=object)[probabilities.argmax(axis=1)]
+        if self.task == "binary":
+            probabilities = np.column_stack([1.0 - scores, scores])
+            chosen = (scores > (0.5 if threshold is None else threshold)).astype(np.int64)
+        else:
+            probabilities = scores
+            chosen = probabilities.argmax(axis=1)
+        labels = np.asarray(self.classes, dtype=object)[chosen]
         return labels.tolist(), probabilities
 
     def state_dict(self) -> dict[str, Any]:

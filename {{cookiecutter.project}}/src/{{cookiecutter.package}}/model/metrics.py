@@ -27,6 +27,12 @@ METRICS: dict[str, dict[str, tuple[str, dict[str, Any], str]]] = {
 }
 TASKS = tuple(METRICS)
 TASK_METRICS = {task: tuple(metrics) for task, metrics in METRICS.items()}
+# A binary run also reports its metrics that depend on a decision threshold (acc and f1, not auroc)
+# at the threshold chosen on validation (model/thresholds.py), under their name + this suffix, e.g.
+# `test/acc_at_threshold`, beside `test/threshold` itself; the plain names stay at 0.5. A suffix,
+# not `@`: TensorBoard and MLflow refuse `@` in a metric's name.
+AT_THRESHOLD = "_at_threshold"
+THRESHOLD = "threshold"
 
 
 def better_when(name: str) -> str:
@@ -37,6 +43,13 @@ def better_when(name: str) -> str:
     return "min"
 
 
+def _metric_class(path: str) -> type:
+    import importlib
+
+    module, class_name = f"torchmetrics.{path}".rsplit(".", 1)
+    return getattr(importlib.import_module(module), class_name)
+
+
 def task_metrics(
     task: str, num_classes: int | None, validate_args: bool = True, **options: Any
 ) -> Any:
@@ -44,18 +57,31 @@ def task_metrics(
 
     `validate_args=False` skips the classification metrics' checks of their inputs; `options` go
     to every metric, e.g. `sync_on_compute=False`."""
-    import importlib
-
     from torchmetrics import MetricCollection
 
     built = {}
     for name, (path, settings, _) in METRICS[task].items():
-        module, class_name = f"torchmetrics.{path}".rsplit(".", 1)
-        metric_class = getattr(importlib.import_module(module), class_name)
         arguments = {**options, **settings}
         if path.startswith("classification."):
             arguments["validate_args"] = validate_args
             if task == "multiclass":
                 arguments["num_classes"] = num_classes
-        built[name] = metric_class(**arguments)
+        built[name] = _metric_class(path)(**arguments)
+    return MetricCollection(built)
+
+
+def metrics_at_threshold(threshold: float, validate_args: bool = True, **options: Any) -> Any:
+    """The binary metrics that take a decision threshold (their class has a `threshold`
+    argument, so a metric line added to METRICS joins in by itself), at `threshold`, named with
+    AT_THRESHOLD, as a MetricCollection."""
+    import inspect
+
+    from torchmetrics import MetricCollection
+
+    built = {}
+    for name, (path, settings, _) in METRICS["binary"].items():
+        metric_class = _metric_class(path)
+        if "threshold" in inspect.signature(metric_class).parameters:
+            arguments = {**options, **settings, "validate_args": validate_args}
+            built[name + AT_THRESHOLD] = metric_class(threshold=threshold, **arguments)
     return MetricCollection(built)

@@ -12,9 +12,15 @@ import torch
 from hydra.utils import instantiate
 from torch.nn.functional import one_hot
 
-from .epoch_outputs import EpochOutputs
+from .epoch_outputs import PREDICTED, EpochOutputs
 from .losses import build_loss, loss_input, output_size
 from .lr_schedulers import lr_scheduler_config
+from .metrics import THRESHOLD
+
+# The checkpoint key of the decision threshold chosen on validation (a plain float). A checkpoint
+# without it (made before thresholds were chosen, or with callbacks.decision_threshold=null)
+# decides at 0.5.
+THRESHOLD_KEY = "decision_threshold"
 
 
 class TabularModule(L.LightningModule):
@@ -50,14 +56,33 @@ class TabularModule(L.LightningModule):
         # Each stage's outputs, for its loss and metrics (model/metrics.py) once per epoch.
         self.train_outputs = EpochOutputs(task, num_classes)
         self.val_outputs = EpochOutputs(task, num_classes)
-        self.test_outputs = EpochOutputs(task, num_classes)
+        self.test_outputs = EpochOutputs(task, num_classes, count_predictions=True)
+        # Binary: the score above which a row is called positive, chosen on each validation
+        # epoch while `threshold_criterion` is set (callbacks/decision_threshold.py), so the
+        # checkpoint saved after it holds the threshold of its own validation predictions; the
+        # test metrics `*_at_threshold`, the test plots and predict use it. Learnt state, not a
+        # hyperparameter: saved under THRESHOLD_KEY. None: 0.5.
+        self.decision_threshold: float | None = None
+        self.threshold_criterion: str | None = None
+        # Rows of the last test predicted as each class (epoch_outputs.PREDICTED), for the line
+        # that calls out a model predicting one class for every row.
+        self.test_predicted: dict[str, list[int]] = {}
 
     @classmethod
     def from_checkpoint(cls, checkpoint: dict[str, Any]) -> "TabularModule":
         """The trained module from a checkpoint already opened safely (checkpoints.py)."""
         module = cls(**checkpoint["hyper_parameters"])
         module.load_state_dict(checkpoint["state_dict"])
+        module.on_load_checkpoint(checkpoint)
         return module
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self.decision_threshold is not None:
+            checkpoint[THRESHOLD_KEY] = float(self.decision_threshold)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        threshold = checkpoint.get(THRESHOLD_KEY)
+        self.decision_threshold = None if threshold is None else float(threshold)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Raw network outputs (logits for classification)."""
@@ -99,7 +124,16 @@ class TabularModule(L.LightningModule):
     def _log_epoch(self, stage: str) -> None:
         """Log the epoch's loss and metrics once, as plain numbers, and start afresh."""
         kept = getattr(self, f"{stage}_outputs")
-        results = kept.compute()
+        if stage == "val" and self.threshold_criterion is not None:
+            results = kept.compute(criterion=self.threshold_criterion)
+            # The sanity check's few batches of an untrained model choose nothing.
+            if THRESHOLD in results and not self.trainer.sanity_checking:
+                self.decision_threshold = float(results[THRESHOLD])
+        elif stage == "test":
+            results = kept.compute(threshold=self.decision_threshold)
+            self.test_predicted = results.pop(PREDICTED)
+        else:
+            results = kept.compute()
         self.log(f"{stage}/loss", results.pop("loss"), prog_bar=True)
         self.log_dict({f"{stage}/{name}": value for name, value in results.items()})
         kept.reset()

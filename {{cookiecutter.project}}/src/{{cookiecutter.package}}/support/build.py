@@ -9,12 +9,14 @@ import warnings
 from typing import Any
 
 import lightning as L
+import torch
 from hydra.utils import instantiate
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
 from ..configs import load_choice
 from ..data.datamodule import TabularDataModule
+from ..model.class_weights import BALANCED, WEIGHT_SETTINGS, balanced_value
 from ..model.module import TabularModule
 from .checkpoints import AtomicCheckpointIO
 from .config_checks import check_class_weights, check_loss_fits_task
@@ -74,6 +76,37 @@ def loss_for_task(loss: DictConfig, task: str) -> DictConfig:
     if chosen is None:
         raise UserError(f"loss.by_task.{task}={name!r} names no file of configs/loss/")
     return chosen
+
+
+def with_balanced_weights(loss: DictConfig, datamodule: TabularDataModule) -> DictConfig:
+    """`loss.pos_weight=balanced` / `loss.weight=balanced` become the numbers that balance the
+    classes of the training rows (model/class_weights.py); any other loss is kept as it is.
+
+    Resolved once the data is set up, like `loss=auto`, and put in the run's config, so the
+    record and the checkpoint hold the numbers the loss used.
+    """
+    balanced = [key for key in WEIGHT_SETTINGS if _is_balanced(loss.get(key))]
+    if not balanced:
+        return loss
+    check_loss_fits_task(loss, datamodule.task)  # a regression loss has no classes to count
+    classes = datamodule.classes
+    training = datamodule.table("train").targets
+    counts = torch.bincount(training.cpu(), minlength=len(classes)).tolist()
+    absent = [str(label) for label, count in zip(classes, counts, strict=True) if count == 0]
+    resolved = loss.copy()
+    for key in balanced:
+        if absent:
+            raise UserError(
+                f"loss.{key}={BALANCED}: the training rows hold no {', '.join(absent)} "
+                f"(classes {', '.join(map(str, classes))}), so there is nothing to balance "
+                f"against: give loss.{key} as numbers, or change data.seed or the split"
+            )
+        resolved[key] = balanced_value(key, counts)
+    return resolved
+
+
+def _is_balanced(value: Any) -> bool:
+    return isinstance(value, str) and value == BALANCED
 
 
 def build_datamodule(data: DictConfig | dict[str, Any]) -> TabularDataModule:

@@ -15,9 +15,11 @@ from omegaconf import DictConfig, OmegaConf
 from ..callbacks.dropout_schedules import EARLY_DECAYS, INTERVALS, SCHEDULES
 from ..configs import group_choices, load_choice
 from ..data.missing import MISSING_POLICIES
+from ..model.class_weights import BALANCED
 from ..model.layers import ACTIVATIONS, INITIALISATIONS, NORMALIZATIONS
 from ..model.losses import CONTRACT_KEY, INPUTS
 from ..model.metrics import TASK_METRICS, TASKS, better_when
+from ..model.thresholds import CRITERIA
 from .errors import UserError
 from .mlflow_runs import sqlite_file
 from .run_dirs import unwritable_reason
@@ -161,6 +163,11 @@ def _is_non_negative(value: Any) -> bool:
     return _is_number(value) and value >= 0
 
 
+def _is_class_weights(value: Any) -> bool:
+    """A list of weights >= 0, not all 0."""
+    return not isinstance(value, str) and all(map(_is_non_negative, value)) and any(value)
+
+
 # Ranges of network, optimizer, scheduler, loss, dropout-schedule and callback settings: key, test,
 # allowed. A key that the chosen file does not have is not checked.
 RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
@@ -188,11 +195,16 @@ RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("scheduler.warmup_fraction", _is_probability, "a number in [0, 1)"),
     ("scheduler.start_factor", lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
     ("scheduler.eta_min", _is_non_negative, "a number >= 0"),
-    ("loss.pos_weight", _is_positive, "a number > 0 (negatives / positives balances the classes)"),
+    (
+        "loss.pos_weight",
+        lambda v: v == BALANCED or _is_positive(v),
+        f"a number > 0, or {BALANCED}: negatives / positives of the training rows",
+    ),
     (
         "loss.weight",
-        lambda v: all(map(_is_non_negative, v)) and any(v),
-        "a list of class weights >= 0, not all 0, e.g. [1.0,3.0]",
+        lambda v: v == BALANCED or _is_class_weights(v),
+        f"a list of class weights >= 0, not all 0, e.g. [1.0,3.0], or {BALANCED}: "
+        "rows / (classes x rows of the class), from the training rows",
     ),
     ("loss.label_smoothing", _is_probability, "a number in [0, 1)"),
     ("loss.delta", _is_positive, "a number > 0"),
@@ -225,6 +237,11 @@ RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
         "a whole number >= 2 (grid points per axis)",
     ),
     ("callbacks.test_plots.num_thresholds", lambda v: _is_count(v, 2), "a whole number >= 2"),
+    (
+        "callbacks.decision_threshold.criterion",
+        lambda v: v in CRITERIA,
+        "one of " + ", ".join(f"{name} ({meaning})" for name, meaning in CRITERIA.items()),
+    ),
     ("callbacks.progress_bar.min_interval", _is_non_negative, "a number of seconds >= 0"),
     (
         "callbacks.progress_bar.refresh_rate",

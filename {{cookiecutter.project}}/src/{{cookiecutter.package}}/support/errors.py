@@ -46,9 +46,10 @@ def exit_on_user_error() -> Iterator[None]:
             raise
         if is_first_process():
             print(f"error: {error}", file=sys.stderr)
-            from .run_dirs import undo_refused_run
+            from .run_dirs import RunDirInUse, undo_refused_run
 
-            undo_refused_run()
+            if not isinstance(error, RunDirInUse):  # its log is the other process's now
+                undo_refused_run()
         sys.exit(EXIT_USER_ERROR)
 
 

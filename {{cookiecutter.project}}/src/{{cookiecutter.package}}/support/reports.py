@@ -4,7 +4,7 @@ the cross-validation summary, and how to view what its loggers wrote."""
 import json
 import logging
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,67 @@ def write_metrics(run_dir: str, metrics: Mapping[str, float]) -> Path:
     return path
 
 
-def print_metrics(metrics: Mapping[str, float], metrics_file: Path) -> None:
+def print_metrics(
+    metrics: Mapping[str, float], metrics_file: Path, note: str | None = None
+) -> None:
+    """The test metrics, then `note` (one_class_note), then where they were saved."""
     print("\nTest metrics:")
+    width = max((len(name) for name in metrics), default=0)
     for name, value in metrics.items():
-        print(f"  {name:<12} {float(value):.4f}")
+        print(f"  {name:<{width}}  {float(value):.4f}")
+    if note:
+        print(note)
     print(f"Saved {metrics_file}")
+
+
+def one_class_note(
+    predicted: Mapping[str, Sequence[int]], classes: Sequence[Any], threshold: float | None
+) -> str | None:
+    """One line when the model called every test row the same class, which accuracy hides (94%
+    for a model that calls every row negative when 6% are positive); None otherwise.
+
+    `predicted`: rows predicted as each class (model/epoch_outputs.py): "usual" (at 0.5, or the
+    largest probability) and, for a binary model with a decision threshold, "at_threshold", which
+    is what predict answers."""
+    usual, chosen = predicted.get("usual"), predicted.get("at_threshold")
+    if usual is None:  # regression, or no test rows
+        return None
+    at_usual = _only_class(usual, classes)
+    at_chosen = _only_class(chosen, classes) if chosen is not None else None
+    weigh = "weigh the classes: " + (
+        "loss=bce loss.pos_weight=balanced (or loss=cross_entropy loss.weight=balanced)"
+        if len(classes) == 2
+        else "loss=cross_entropy loss.weight=balanced"
+    )
+    if chosen is None and at_usual is not None:
+        return (
+            f"Warning: the model predicts {at_usual!r} for every test row, so its accuracy is "
+            f"only that class's share of the rows; {weigh}"
+        )
+    if at_chosen is not None and at_chosen == at_usual:
+        return (
+            f"Warning: the model predicts {at_usual!r} for every test row, at 0.5 and at its "
+            f"decision threshold {threshold:.4g}: it has learnt no other class; {weigh}"
+        )
+    if at_chosen is not None:
+        return (
+            f"Warning: at its decision threshold {threshold:.4g} the model predicts "
+            f"{at_chosen!r} for every test row: the criterion gave the other class up; "
+            "callbacks.decision_threshold.criterion=balanced_accuracy counts both classes alike"
+        )
+    if at_usual is not None and chosen is not None:
+        return (
+            f"Note: at 0.5 the model predicts {at_usual!r} for every test row (test/acc is that "
+            f"class's share); at the threshold chosen on validation, {threshold:.4g}, it "
+            "predicts both classes (test/*_at_threshold, and what predict answers)"
+        )
+    return None
+
+
+def _only_class(counts: Sequence[int], classes: Sequence[Any]) -> Any:
+    """The one class every row was predicted as; None when the rows went to several."""
+    predicted = [label for label, count in zip(classes, counts, strict=True) if count]
+    return predicted[0] if len(predicted) == 1 else None
 
 
 TENSORBOARD_HEADING = (
@@ -138,8 +194,9 @@ def write_cross_validation(
 
 def print_cross_validation(summary: Mapping[str, Mapping[str, float]], summary_file: Path) -> None:
     runs = len(next(iter(summary.values()))["values"])
+    width = max(len("metric"), *map(len, summary))
     print(f"\nCross-validated test metrics ({runs} runs):")
-    print(f"  {'metric':<12} {'mean':>8} {'std':>8}")
+    print(f"  {'metric':<{width}} {'mean':>8} {'std':>8}")
     for name, stats in summary.items():
-        print(f"  {name:<12} {stats['mean']:>8.4f} {stats['std']:>8.4f}")
+        print(f"  {name:<{width}} {stats['mean']:>8.4f} {stats['std']:>8.4f}")
     print(f"Saved {summary_file}")

@@ -5,8 +5,13 @@ and classes they were trained with. Lightning would find out halfway through res
 `size mismatch` traceback, after the run's config record had been rewritten), or not at all (the
 same shapes with other input columns). Here the settings the checkpoint's state depends on are
 compared with this run's before the trainer exists, and a mismatch is one line naming every key
-that differs with both values. Everything else (max_epochs, patience, the learning rate, dropout,
-...) may change; `record_resume` notes what did in `<run>/.hydra/resumes.yaml`.
+that differs with both values. That includes every optimizer, scheduler and loss setting: their
+state (the learning rate in the optimizer's param groups, the scheduler's base rates, the loss's
+weight buffers) is restored from the checkpoint after the new settings are built, so a change
+there would be printed as accepted and then silently undone. Everything else (max_epochs, early
+stopping's patience, dropout, the trainer's devices, ...) may change; `record_resume` notes what
+did in `<run>/.hydra/resumes.yaml`. A checkpoint saved in the middle of an epoch also keeps its
+batch size: the rest of that epoch is cut into batches of the size it started with.
 """
 
 import datetime
@@ -22,7 +27,16 @@ FREE_MODEL_KEYS = ("compile", "dropout", "residual_dropout")
 
 
 def _shapes(state: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    return {name: tuple(tensor.shape) for name, tensor in state.items()}
+    """The network's parameters and buffers (the loss's weights are compared as settings)."""
+    return {name: tuple(t.shape) for name, t in state.items() if name.startswith("net.")}
+
+
+def _group(settings: dict[str, Any] | None, group: str) -> dict[str, Any]:
+    return {
+        f"{group}.{key}": value
+        for key, value in (settings or {}).items()
+        if not key.startswith("_") or key == "_target_"
+    }
 
 
 def fixed_settings(hparams: dict[str, Any], data_state: dict[str, Any]) -> dict[str, Any]:
@@ -38,6 +52,9 @@ def fixed_settings(hparams: dict[str, Any], data_state: dict[str, Any]) -> dict[
         "loss._target_": (hparams["loss"] or {}).get("_target_"),
         "optimizer._target_": (hparams["optimizer"] or {}).get("_target_"),
         "scheduler._target_": (hparams["scheduler"] or {}).get("_target_"),
+        **_group(hparams["loss"], "loss"),
+        **_group(hparams["optimizer"], "optimizer"),
+        **_group(hparams["scheduler"], "scheduler"),
     }
     settings.update(
         {
@@ -50,9 +67,17 @@ def fixed_settings(hparams: dict[str, Any], data_state: dict[str, Any]) -> dict[
 
 
 def check_resumable(
-    ckpt_path: str, checkpoint: dict[str, Any], module: Any, datamodule: Any
+    ckpt_path: str, checkpoint: dict[str, Any], module: Any, datamodule: Any, max_epochs: int
 ) -> None:
-    """Refuse to continue `checkpoint` with a module or data that do not fit its state."""
+    """Refuse to continue `checkpoint` with a module or data that do not fit its state, with a
+    max_epochs it has already passed, or, stopped mid-epoch, with another batch size."""
+    epochs = checkpoint["loops"]["fit_loop"]["epoch_progress"]["current"]["processed"]
+    if max_epochs is not None and max_epochs != -1 and epochs > max_epochs:
+        raise UserError(
+            f"ckpt_path={ckpt_path} has trained {epochs} epochs, more than "
+            f"trainer.max_epochs={max_epochs}: give trainer.max_epochs >= {epochs} to continue it"
+        )
+    _check_batch_size_mid_epoch(ckpt_path, checkpoint, datamodule)
     saved = fixed_settings(
         checkpoint["hyper_parameters"], checkpoint[type(datamodule).__qualname__]
     )
@@ -73,6 +98,24 @@ def check_resumable(
         f"ckpt_path={ckpt_path} cannot be continued with these settings: {details}. Resume with "
         "the checkpoint's settings, or start a new run (another hydra.run.dir)"
     )
+
+
+def _check_batch_size_mid_epoch(
+    ckpt_path: str, checkpoint: dict[str, Any], datamodule: Any
+) -> None:
+    """The rest of an epoch stopped halfway is the same order cut into the same batches: the
+    batches already trained are counted in batches of the size the epoch started with."""
+    done = checkpoint["loops"]["fit_loop"]["epoch_loop.batch_progress"]["current"]["completed"]
+    before = checkpoint["datamodule_hyper_parameters"].get("batch_size")
+    now = datamodule.hparams.batch_size
+    per_epoch = -(-len(datamodule.split_rows["train"]) // before) if before else 0
+    if 0 < done < per_epoch and before != now:
+        raise UserError(
+            f"ckpt_path={ckpt_path} stopped in the middle of an epoch (after {done} of its "
+            f"{per_epoch} batches) with data.batch_size={before}, and this run has "
+            f"data.batch_size={now}: resume with data.batch_size={before}, or from a checkpoint "
+            "saved at the end of an epoch"
+        )
 
 
 def _shown(value: Any) -> str:

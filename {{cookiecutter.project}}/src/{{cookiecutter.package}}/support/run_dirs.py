@@ -74,6 +74,9 @@ def _refuse_unwritable(key: str, folder: str) -> None:
 def save_run_config(cfg: DictConfig, run_dir: str) -> None:
     """config.yaml, overrides.yaml and hydra.yaml as Hydra writes them; nothing outside a Hydra app
     (the tests' compose API)."""
+    # Accepted: from here an error is the run's own, and its log and directory are its record.
+    _CREATED.clear()
+    _LOG_LENGTHS.clear()
     if not HydraConfig.initialized():
         return
     hydra_cfg = HydraConfig.get()
@@ -121,16 +124,23 @@ def one_writer(run_dir: str) -> Iterator[None]:
         return
     path = Path(run_dir) / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as lock:
+    while True:
+        lock = open(path, "a+")  # noqa: SIM115 - held until the block ends, closed below
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             lock.seek(0)
             holder = lock.read().strip() or "another process"
-            raise UserError(
+            lock.close()
+            raise RunDirInUse(
                 f"hydra.run.dir={run_dir} is in use by {holder}: wait for it to end, or choose "
                 "another hydra.run.dir"
             ) from None
+        # The holder removes the file as it ends: a lock taken on the removed file is no lock.
+        if path.exists() and os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino:
+            break
+        lock.close()
+    with lock:
         lock.seek(0)
         lock.truncate()
         started = datetime.datetime.now().isoformat(timespec="seconds")
@@ -142,6 +152,10 @@ def one_writer(run_dir: str) -> Iterator[None]:
             yield
         finally:
             path.unlink(missing_ok=True)  # still holding it: nobody else can have it now
+
+
+class RunDirInUse(UserError):
+    """Another process holds the run directory: this command must leave its files alone."""
 
 
 def _command() -> str:
