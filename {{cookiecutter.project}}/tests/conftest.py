@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+
+from {{ cookiecutter.package }}.configs import load_choice
+from {{ cookiecutter.package }}.model.losses import CONTRACT_KEY
 
 PACKAGE = "{{ cookiecutter.package }}"
 CONFIG_DIR = Path(str(files(PACKAGE) / "configs"))
@@ -18,6 +21,23 @@ QUIET = ("callbacks.progress_bar.refresh_rate=0", "trainer.enable_model_summary=
 def compose_config(config_name: str, overrides: list[str]) -> DictConfig:
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         return compose(config_name=config_name, overrides=overrides)
+
+
+# A table of each task, to try a loss on a task it trains.
+DATA_OF_TASK = {"binary": "heart", "multiclass": "wine", "regression": "diabetes"}
+
+
+def data_for_loss(choice: str) -> list[str]:
+    """The `data=` override that gives loss `choice` the first task its file says it trains
+    (nothing for loss=auto, which follows the task)."""
+    trains = load_choice("loss", choice).get(CONTRACT_KEY)
+    return [f"data={DATA_OF_TASK[next(iter(trains))]}"] if trains else []
+
+
+def table_left_to_user(choice: str) -> bool:
+    """Whether data config `choice` leaves the file or its target to the user (data=csv)."""
+    data = compose_config("train", [f"data={choice}"]).data
+    return any(OmegaConf.is_missing(data, key) for key in ("path", "target"))
 
 
 @pytest.fixture

@@ -6,7 +6,14 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CONFIG_DIR, PACKAGE, compose_config, run_app
+from conftest import (
+    CONFIG_DIR,
+    PACKAGE,
+    compose_config,
+    data_for_loss,
+    run_app,
+    table_left_to_user,
+)
 from omegaconf import OmegaConf
 
 from {{ cookiecutter.package }}.configs import group_choices, load_choice
@@ -37,20 +44,15 @@ CHOICES = [
     for f in sorted((CONFIG_DIR / g).glob("*.yaml"))
     if f.stem != "default" or g == "callbacks"
 ]
-# A table of each task, to try a loss on a task it trains.
-DATA_OF_TASK = {"binary": "heart", "multiclass": "wine", "regression": "diabetes"}
 
 
 def needs(group: str, choice: str) -> list[str]:
     """What a choice needs besides itself: data of a task the loss trains; a file and its target
     for a data config that leaves them to the user (csv)."""
-    if group == "loss" and CONTRACT_KEY in load_choice("loss", choice):
-        first_task = next(iter(load_choice("loss", choice)[CONTRACT_KEY]))
-        return [f"data={DATA_OF_TASK[first_task]}"]
-    if group == "data":
-        data = compose_config("train", [f"data={choice}"]).data
-        if any(OmegaConf.is_missing(data, key) for key in ("path", "target")):
-            return ["data.path=table.csv", "data.target=label"]
+    if group == "loss":
+        return data_for_loss(choice)
+    if group == "data" and table_left_to_user(choice):
+        return ["data.path=table.csv", "data.target=label"]
     return []
 
 

@@ -304,11 +304,15 @@ class TabularDataModule(L.LightningDataModule):
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        # A checkpoint written before text was read as numbers has no written_values.
+        restored = {**state, "written_values": state.get("written_values", {})}
+        if self._tables and self.preprocessor is not None and restored == self.state_dict():
+            # The state these tables were made with, e.g. `trainer.test(ckpt_path=best)` right
+            # after fit: keep them rather than read and transform the whole file again.
+            return
         self.preprocessor = TablePreprocessor([], [])
         self.preprocessor.load_state_dict(state["preprocessor"])
         self.target_encoder = TargetEncoder(state["target_encoder"]["task"])
         self.target_encoder.load_state_dict(state["target_encoder"])
-        # A checkpoint written before text was read as numbers has none.
-        written = state.get("written_values", {})
-        self.written = {column: dict(how) for column, how in written.items()}
+        self.written = {column: dict(how) for column, how in restored["written_values"].items()}
         self._tables.clear()  # tensors made with the old state are stale
