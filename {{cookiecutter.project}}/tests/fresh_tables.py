@@ -1,7 +1,8 @@
 """Tables the project has never seen, made up for the tests, with everything real files have.
 
 Text labels, text categories, booleans, a low-cardinality integer, an identifier column and missing
-values, with a known signal so that a test can tell a sound model from a broken one.
+values, with a known signal so that a test can tell a sound model from a broken one. `wide=True`
+adds a date column written day first and a city column with many levels, a long tail of them rare.
 """
 
 import numpy as np
@@ -10,7 +11,12 @@ import pandas as pd
 TARGET = "outcome"
 
 
-def fresh_table(task: str, rows: int = 600, seed: int = 0) -> pd.DataFrame:
+# The wide table's cities: 12 common ones, then a tail of 60 that few rows name.
+CITIES = [f"city_{i:02d}" for i in range(72)]
+CITY_WEIGHTS = np.r_[np.full(12, 0.07), np.full(60, 0.16 / 60)]
+
+
+def fresh_table(task: str, rows: int = 600, seed: int = 0, wide: bool = False) -> pd.DataFrame:
     """A customer table whose `outcome` is binary ("yes"/"no"), multiclass or a number."""
     rng = np.random.default_rng(seed)
     age = rng.normal(45, 12, rows).round(1)
@@ -27,6 +33,11 @@ def fresh_table(task: str, rows: int = 600, seed: int = 0) -> pd.DataFrame:
         - 0.5 * children
         + 0.7
     )
+    if wide:
+        signed_up = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 1500, rows), "D")
+        city = rng.choice(CITIES, rows, p=CITY_WEIGHTS)
+        city_effect = dict(zip(CITIES, rng.normal(0, 1, len(CITIES)), strict=True))
+        signal = signal + 0.8 * (signed_up.month >= 7) + np.array([city_effect[c] for c in city])
     noisy = signal + rng.normal(0, 0.5, rows)
     if task == "binary":
         outcome = np.where(noisy > 0, "yes", "no")
@@ -46,6 +57,10 @@ def fresh_table(task: str, rows: int = 600, seed: int = 0) -> pd.DataFrame:
             TARGET: outcome,
         }
     )
+    if wide:
+        frame.insert(1, "signed_up", signed_up.strftime("%d/%m/%Y"))
+        frame.insert(len(frame.columns) - 1, "city", city)
+        frame["signed_up"] = frame["signed_up"].mask(rng.random(rows) < 0.05)
     gaps = rng.random((rows, 3)) < 0.05
     frame["age"] = frame["age"].mask(gaps[:, 0])
     frame["plan"] = frame["plan"].mask(gaps[:, 1])

@@ -78,7 +78,7 @@ def test_unstratified_folds_depend_on_the_seed():
 
 def test_standardisation_is_fitted_on_training_rows_only(heart):
     train = load_demo("heart").iloc[heart.split_rows["train"]]
-    assert heart.preprocessor.means[0] == pytest.approx(train["age"].mean())
+    assert heart.preprocessor.centres[0] == pytest.approx(train["age"].mean())
     features = heart.table("train").features
     numeric = features[:, : len(heart.preprocessor.numeric)]
     assert torch.allclose(numeric.mean(0), torch.zeros(6), atol=1e-5)

@@ -37,6 +37,8 @@ CASES = {
     ),
     "regression-mlp": ("regression", ()),
     "regression-resnet": ("regression", (*SMALL_RESNET, "loss=huber")),
+    # A date column and an embedded one (fresh_table's wide table), robust-scaled numbers.
+    "binary-wide": ("binary", ()),
 }
 NUMERIC = ["age", "income"]
 CATEGORICAL = ["plan", "region", "active", "children"]
@@ -81,7 +83,8 @@ def exported(tmp_path_factory):
         if case not in made:
             workdir = tmp_path_factory.mktemp(case)
             task, overrides = CASES[case]
-            table, ckpt = train_on(workdir, fresh_table(task), *overrides)
+            frame = fresh_table(task, wide=case.endswith("wide"))
+            table, ckpt = train_on(workdir, frame, *overrides)
             model = export(export_config(ckpt, workdir / "model.onnx"))
             made[case] = table, ckpt, model
         return made[case]
@@ -104,6 +107,10 @@ def feeds_by_hand(session: onnxruntime.InferenceSession, rows: pd.DataFrame) -> 
         values = rows[graph_input.name]
         if graph_input.type == "tensor(float)":
             feeds[graph_input.name] = values.to_numpy("float32").reshape(-1, 1)
+        elif graph_input.type == "tensor(double)":  # a date: seconds since 1970, NaN if missing
+            dates = pd.to_datetime(values, format="%d/%m/%Y")
+            seconds = (dates - pd.Timestamp("1970-01-01")).dt.total_seconds()
+            feeds[graph_input.name] = seconds.to_numpy("float64").reshape(-1, 1)
         else:
             spellings = [spelled(value) for value in values]
             feeds[graph_input.name] = np.asarray(spellings, dtype=object).reshape(-1, 1)
@@ -311,13 +318,14 @@ def test_a_refusal_names_the_columns_float32_rounds_coarsely(tmp_path):
 def test_a_column_kind_export_cannot_write_is_refused(exported, tmp_path):
     _, ckpt, _ = exported("binary-mlp")
     checkpoint = torch.load(ckpt, weights_only=True)
-    checkpoint["TabularDataModule"]["preprocessor"]["dates"] = ["signup"]
-    torch.save(checkpoint, tmp_path / "dates.ckpt")
+    # A column kind a later version (or a user's own preprocessing) might add: free text.
+    checkpoint["TabularDataModule"]["preprocessor"]["texts"] = ["comment"]
+    torch.save(checkpoint, tmp_path / "texts.ckpt")
     with pytest.raises(
-        UserError, match=r"columns of a kind export cannot write: dates \('signup'\)"
+        UserError, match=r"columns of a kind export cannot write: texts \('comment'\)"
     ):
-        export(export_config(tmp_path / "dates.ckpt", tmp_path / "model.onnx"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dates.ckpt"]
+        export(export_config(tmp_path / "texts.ckpt", tmp_path / "model.onnx"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["texts.ckpt"]
 
 
 def test_a_column_named_like_the_graphs_output_is_refused(exported):

@@ -13,15 +13,15 @@ SOURCE = "data.path='t.csv'"
 
 
 def roles_of(frame: pd.DataFrame, **declared) -> dict[str, list[str] | dict[str, str]]:
-    roles = assign_roles(
-        frame,
-        "y",
-        declared.get("numeric", []),
-        declared.get("categorical", []),
-        declared.get("drop", []),
-        SOURCE,
-    )
-    return {"numeric": roles.numeric, "categorical": roles.categorical, "dropped": roles.dropped}
+    drop = declared.pop("drop", [])
+    keys = {f"data.{key}": columns for key, columns in declared.items()}
+    roles = assign_roles(frame, "y", keys, drop, SOURCE)
+    return {
+        "numeric": roles.numeric,
+        "categorical": roles.categorical,
+        "dates": list(roles.dates),
+        "dropped": roles.dropped,
+    }
 
 
 @pytest.fixture
@@ -37,6 +37,7 @@ def table() -> pd.DataFrame:
             "rating": [1.0, 2.0, None, 3.0] * 10,  # integers stored as floats (a gap)
             "colour": ["red", "blue"] * 20,  # text
             "member": [True, False, False, True] * 10,  # booleans
+            "joined": [f"2024-03-{day % 28 + 1:02d}" for day in range(rows)],  # dates
             "empty": [None] * rows,  # no values at all
             "y": ["no", "yes"] * 20,
         }
@@ -47,6 +48,7 @@ def test_roles_are_inferred_from_the_values(table):
     assert roles_of(table) == {
         "numeric": ["height", "visits"],
         "categorical": ["stars", "rating", "colour", "member"],
+        "dates": ["joined"],
         "dropped": {
             "customer_id": "identifier: every value distinct",
             "ticket": "identifier: every value distinct",
@@ -73,6 +75,8 @@ def test_an_integer_column_not_named_like_an_id_is_kept():
         ({"drop": ["nope"]}, r"data.drop names a column missing"),
         ({"numeric": ["y"]}, r"data.numeric lists the target column 'y'"),
         ({"numeric": ["colour"], "categorical": ["colour"]}, r"both list 'colour'"),
+        ({"one_hot": ["colour"], "embed": ["colour"]}, r"data.one_hot and data.embed both list"),
+        ({"embed": ["nope"]}, r"data.embed names a column missing"),
         (
             {"numeric": ["colour"]},
             r"column 'colour' of data.path='t.csv' holds text \('red' in data row 1\), "
@@ -85,10 +89,9 @@ def test_impossible_roles_are_refused(table, declared, message):
         roles_of(table, **declared)
 
 
-def test_text_with_too_many_levels_is_refused_not_guessed():
-    words = pd.Series([f"w{i % 150}" for i in range(300)], name="comment")
-    with pytest.raises(UserError, match=r"'comment' .* 150 distinct values.*data.drop"):
-        infer_role(words, SOURCE)
+def test_text_with_many_levels_is_categorical_not_refused():
+    words = pd.Series([f"w{i % 4000}" for i in range(5000)], name="job_title")
+    assert infer_role(words) == ("categorical", "text")
 
 
 def test_a_table_with_only_a_target_has_no_input():

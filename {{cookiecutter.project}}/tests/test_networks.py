@@ -7,13 +7,13 @@ import math
 import lightning as L
 import pytest
 import torch
-from conftest import QUIET
+from conftest import QUIET, compose_config
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import nn
 
-from {{ cookiecutter.package }}.configs import FOLDER, group_choices, load_choice
+from {{ cookiecutter.package }}.configs import FOLDER, group_choices
 from {{ cookiecutter.package }}.model.resnet import ResNet
 from {{ cookiecutter.package }}.support.config_checks import (
     check_config,
@@ -26,7 +26,8 @@ NETWORKS = group_choices("model")
 
 
 def network_settings(name: str) -> dict:
-    settings = OmegaConf.to_container(load_choice("model", name))
+    """The network's settings as train composes them (a file may build on another: lecture)."""
+    settings = OmegaConf.to_container(compose_config("train", [f"model={name}"]).model)
     settings.pop("compile", None)
     return settings
 
@@ -99,7 +100,7 @@ def test_tune_searches_each_network_with_its_own_space(tmp_path, name):
     searched = {entry.key for entry in cfg.search_space.values()}
     assert "optimizer.lr" in searched
     own = {key for key in searched if key.startswith("model.")}
-    assert own and own <= {f"model.{setting}" for setting in load_choice("model", name)}
+    assert own and own <= {f"model.{setting}" for setting in network_settings(name)}
 
 
 def test_resnet_is_the_papers_block_structure():

@@ -30,7 +30,7 @@ def trained(tmp_path_factory):
     for task in SOUND:
         workdir = tmp_path_factory.mktemp(task)
         path = workdir / f"{task}.csv"
-        fresh_table(task).to_csv(path, index=False)
+        fresh_table(task, wide=True).to_csv(path, index=False)
         cfg = compose_config(
             "train",
             [
@@ -66,6 +66,15 @@ def test_the_checkpoint_holds_the_learned_data_state_as_plain_data(trained, task
     assert preprocessor["numeric"] == ["age", "income"]
     assert preprocessor["categorical"] == ["plan", "region", "active", "children"]
     assert "missing" in preprocessor["categories"]["plan"]  # imputed as a level of its own
+    # Many levels: embedded, the tail of rare cities left to the shared row 0.
+    assert preprocessor["embedded"] == ["city"]
+    assert set(preprocessor["categories"]["city"]) >= {f"city_{i:02d}" for i in range(12)}
+    assert len(preprocessor["categories"]["city"]) < 30
+    assert preprocessor["dates"] == {"signed_up": "%d/%m/%Y"}
+    assert preprocessor["date_parts"]["signed_up"][-1] == "days_since_1970"
+    assert checkpoint["hyper_parameters"]["embedding_rows"] == [
+        len(preprocessor["categories"]["city"]) + 1
+    ]
     expected_loss = {
         "binary": "torch.nn.BCEWithLogitsLoss",
         "multiclass": "torch.nn.CrossEntropyLoss",
@@ -126,7 +135,7 @@ def test_predict_names_the_missing_columns(trained, tmp_path):
     with pytest.raises(
         UserError,
         match=r"input='.*r.csv' lacks columns the model reads: "
-        r"'age', 'plan' \(it reads age, income, plan",
+        r"'age', 'plan' \(it reads age, income, signed_up, plan",
     ):
         predict(cfg)
     assert not (tmp_path / "p.csv").exists()

@@ -114,7 +114,8 @@ def joined_graph(module: "TabularModule", datamodule: "TabularDataModule", opset
         "task": encoder.task,
         "target": datamodule.hparams.target,
         "numeric_columns": json.dumps(preprocessor.numeric),
-        "categorical_columns": json.dumps(preprocessor.categorical),
+        "date_columns": json.dumps(list(preprocessor.dates)),
+        "categorical_columns": json.dumps(preprocessor.categorical + preprocessor.embedded),
     }
     if encoder.task != "regression":
         described["classes"] = json.dumps(encoder.classes)  # the columns of `probabilities`
@@ -192,7 +193,8 @@ def coarse_columns(preprocessor: Any, rows: "pd.DataFrame") -> dict[str, float]:
     import pandas as pd
 
     coarse = {}
-    for column, scale in zip(preprocessor.numeric, preprocessor.scales, strict=True):
+    # The numeric columns come first among the scaled numbers (date columns are float64 inputs).
+    for column, scale in zip(preprocessor.numeric, preprocessor.scales, strict=False):
         values = pd.to_numeric(rows[column]).to_numpy("float64", na_value=np.nan)
         rounded = values.astype(np.float32).astype(np.float64)
         rounding = float(np.nanmax(np.abs(rounded - values), initial=0.0)) / scale
@@ -299,9 +301,15 @@ def export(cfg: DictConfig) -> Path:
     kinds = []
     if preprocessor.numeric:
         kinds.append(f"{listed(preprocessor.numeric)} (float32, NaN where missing)")
-    if preprocessor.categorical:
+    if preprocessor.dates:
         kinds.append(
-            f"{listed(preprocessor.categorical)} (string: the level as training spells it, "
+            f"{listed(list(preprocessor.dates))} (float64: seconds since 1970-01-01 UTC, "
+            "NaN where missing)"
+        )
+    categorical = preprocessor.categorical + preprocessor.embedded
+    if categorical:
+        kinds.append(
+            f"{listed(categorical)} (string: the level as training spells it, "
             "'missing' where missing)"
         )
     print(f"  inputs, each (rows, 1): {'; '.join(kinds)}")

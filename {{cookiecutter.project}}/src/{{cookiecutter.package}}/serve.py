@@ -154,9 +154,12 @@ def example_row(preprocessor: "TablePreprocessor") -> dict[str, Any]:
     from .data.preprocessing import MISSING_LEVEL
 
     row: dict[str, Any] = {}
-    for column, median in zip(preprocessor.numeric, preprocessor.medians, strict=True):
+    # The numeric columns come first among the medians, before the date columns' calendar numbers.
+    for column, median in zip(preprocessor.numeric, preprocessor.medians, strict=False):
         row[column] = round(median, 2)
-    for column in preprocessor.categorical:
+    for column in preprocessor.dates:
+        row[column] = "2024-01-31"  # pandas reads ISO dates whatever format training had
+    for column in preprocessor.categorical + preprocessor.embedded:
         levels = [level for level in preprocessor.categories[column] if level != MISSING_LEVEL]
         row[column] = _json_spelling(levels[0]) if levels else None
     return row

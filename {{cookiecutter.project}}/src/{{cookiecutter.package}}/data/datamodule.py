@@ -11,11 +11,11 @@ import torch
 from torch.utils.data import DataLoader
 
 from ..support.errors import UserError
-from .batching import TensorTable, batch_loader
+from .batching import TensorTable, auto_batch_size, batch_loader
 from .demos import load_demo
 from .missing import infinities_as_missing, usable_rows
 from .preprocessing import TablePreprocessor
-from .roles import Roles, assign_roles, require_columns, require_numbers
+from .roles import IDENTIFIER_RULE, Roles, assign_roles, require_columns, require_numbers
 from .splits import split_rows
 from .tables import TableFile
 from .targets import TargetEncoder, infer_task
@@ -75,8 +75,11 @@ class TabularDataModule(L.LightningDataModule):
         categorical: list[str] | None = None,
         drop: list[str] | None = None,
         categories: dict[str, list[Any]] | None = None,
+        one_hot: list[str] | None = None,
+        embed: list[str] | None = None,
+        numeric_transform: str = "standardize",
         missing: str = "impute",
-        batch_size: int = 32,
+        batch_size: int | str = 32,
         batch_size_per_device: bool = False,
         val_fraction: float = 0.15,
         test_fraction: float = 0.2,
@@ -117,6 +120,18 @@ class TabularDataModule(L.LightningDataModule):
         return len(self.preprocessor.feature_names)
 
     @property
+    def batch_size(self) -> int:
+        """`data.batch_size`, or the one `auto` picks for this table's training rows."""
+        if self.hparams.batch_size == "auto":
+            return auto_batch_size(len(self.split_rows["train"]))
+        return self.hparams.batch_size
+
+    @property
+    def embedding_rows(self) -> list[int]:
+        """The size of each embedded column's table (model/inputs.py), in input order."""
+        return self.preprocessor.embedding_rows
+
+    @property
     def num_classes(self) -> int | None:
         return len(self.classes) if self.task != "regression" else None
 
@@ -145,7 +160,15 @@ class TabularDataModule(L.LightningDataModule):
         self.split_rows = self._split(labels, task)
         if self.preprocessor is None:  # not restored from a checkpoint: fit on the training rows
             training = self.split_rows["train"]
-            self.preprocessor = TablePreprocessor(roles.numeric, roles.categorical, hp.categories)
+            self.preprocessor = TablePreprocessor(
+                roles.numeric,
+                roles.categorical,
+                hp.categories,
+                dates=roles.dates,
+                embed=hp.embed,
+                one_hot=hp.one_hot,
+                numeric_transform=hp.numeric_transform,
+            )
             self.preprocessor.fit(frame, training)
             self.target_encoder = TargetEncoder(task).fit(labels, training)
         self._build_tables(frame, labels)
@@ -157,7 +180,8 @@ class TabularDataModule(L.LightningDataModule):
         hp = self.hparams
         frame = self.read()
         if self.preprocessor is None:  # not restored from a checkpoint: find what text to read
-            declared = {*(hp.categorical or []), *(hp.drop or [])}
+            declared = {*(hp.categorical or []), *(hp.one_hot or []), *(hp.embed or [])}
+            declared |= {*(hp.drop or [])}
             candidates = [column for column in frame.columns if column not in declared]
             found = self.file.format if self.file is not None else None
             decimal = found.decimal if found is not None else "."
@@ -165,7 +189,7 @@ class TabularDataModule(L.LightningDataModule):
         else:
             frame = read_written_values(frame, self.written)
         roles = self._roles(frame)
-        inputs = [*roles.numeric, *roles.categorical]
+        inputs = [*roles.numeric, *roles.dates, *roles.categorical]
         numbers = [*roles.numeric]
         if hp.target in frame.columns and pd.api.types.is_float_dtype(frame[hp.target]):
             numbers.append(hp.target)
@@ -205,9 +229,13 @@ class TabularDataModule(L.LightningDataModule):
         """Assigned and inferred before fitting; the fitted preprocessor's own once restored."""
         hp = self.hparams
         if self.preprocessor is None:
-            roles = assign_roles(
-                frame, hp.target, hp.numeric or [], hp.categorical or [], hp.drop or [], self.source
-            )
+            declared = {
+                "data.numeric": hp.numeric or [],
+                "data.categorical": hp.categorical or [],
+                "data.one_hot": hp.one_hot or [],
+                "data.embed": hp.embed or [],
+            }
+            roles = assign_roles(frame, hp.target, declared, hp.drop or [], self.source)
             self.dropped = roles.dropped
             return roles
         fitted = self.preprocessor
@@ -216,7 +244,7 @@ class TabularDataModule(L.LightningDataModule):
         require_numbers(
             frame, fitted.numeric, "the checkpoint's model reads it as a number", self.source
         )
-        return Roles(fitted.numeric, fitted.categorical)
+        return Roles(fitted.numeric, fitted.categorical + fitted.embedded, dict(fitted.dates))
 
     def describe(self) -> list[str]:
         """What was read and how the network sees it: the lines train prints and logs."""
@@ -236,21 +264,38 @@ class TabularDataModule(L.LightningDataModule):
             return f"{col} ({'; '.join(notes)})" if notes else col
 
         numeric = [shown(col) for col in pre.numeric]
+        dates = [shown(col, ", ".join(pre.date_parts[col])) for col in pre.dates]
         categorical = [shown(col, f"{len(pre.categories[col])} levels") for col in pre.categorical]
+        embedded = [
+            shown(col, f"{len(pre.categories[col])} levels + 1 row for rare and unseen ones")
+            for col in pre.embedded
+        ]
         lines = [f"Data: {self.source}, {sum(sizes.values())} rows{left_out}"]
         if self.file is not None:
             lines.append(f"  read: {self.file.describe()}")
         lines += [
             f"  split: {sizes['train']} train, {sizes['val']} validation, "
-            f"{sizes['test']} test{fold}",
+            f"{sizes['test']} test{fold}; batches of {self.batch_size}"
+            + (" (auto)" if hp.batch_size == "auto" else ""),
             task,
             f"  numeric ({len(numeric)}): {', '.join(numeric) or '-'}",
-            f"  categorical ({len(categorical)}): {', '.join(categorical) or '-'}",
+            f"  one-hot ({len(categorical)}): {', '.join(categorical) or '-'}",
         ]
+        if embedded:
+            lines.append(f"  embedded ({len(embedded)}): {', '.join(embedded)}")
+        if dates:
+            lines.append(f"  dates ({len(dates)}): {', '.join(dates)}")
         if self.dropped:
             dropped = [f"{col} ({why})" for col, why in self.dropped.items()]
             lines.append(f"  not used ({len(dropped)}): {', '.join(dropped)}")
-        lines.append(f"  input width: {self.input_size}")
+            if any(why.startswith("identifier") for why in self.dropped.values()):
+                lines.append(f"    ({IDENTIFIER_RULE})")
+        one_hot = self.input_size - len(pre.number_names) - len(pre.embedded)
+        embedded = f", {len(pre.embedded)} embedding codes" if pre.embedded else ""
+        lines.append(
+            f"  input width: {self.input_size} ({len(pre.number_names)} numbers scaled by "
+            f"{pre.numeric_transform}, {one_hot} one-hot{embedded})"
+        )
         return lines
 
     def table(self, split: str) -> TensorTable:
@@ -283,8 +328,8 @@ class TabularDataModule(L.LightningDataModule):
         `data.batch_size_per_device`: so moving to more devices keeps the effective batch size."""
         processes = self.trainer.world_size if self.trainer is not None else 1
         if self.hparams.batch_size_per_device:
-            return self.hparams.batch_size
-        return math.ceil(self.hparams.batch_size / processes)
+            return self.batch_size
+        return math.ceil(self.batch_size / processes)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", self.per_process_batch_size(), shuffle=True)

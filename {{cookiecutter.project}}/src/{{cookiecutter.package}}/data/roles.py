@@ -1,16 +1,18 @@
-"""Decide what each column is to the network: a number, a category, or nothing.
+"""Decide what each column is to the network: a number, a category, a date, or nothing.
 
-Columns listed in `data.numeric`, `data.categorical` or `data.drop` get that role; every other
-column's role is inferred from its values:
-- text and booleans are categorical;
+Columns listed in `data.numeric`, `data.categorical` (or `data.one_hot`, `data.embed`, which also
+choose its encoding) or `data.drop` get that role; every other column's role is inferred from its
+values:
+- timestamps, and text that is dates written one way (calendar.py), are dates;
+- text and booleans are categorical, however many levels they have (preprocessing.py embeds
+  those with many);
 - integers with at most MAX_INTEGER_LEVELS distinct values are categorical (a code such as 0/1/2);
   a file stores an integer column with missing values as floats, so such floats count as integers;
 - other numbers are numeric;
 - an identifier carries nothing a model can learn from new rows, so it is dropped: text whose every
   value differs, or an integer column named like an id (`id`, `customer_id`, `row_index`, ...) whose
-  every value differs; a column with no value at all is dropped too.
-Text with more than MAX_TEXT_LEVELS levels is refused rather than guessed: one-hot encoding it would
-make thousands of inputs.
+  every value differs; a column with no value at all is dropped too. IDENTIFIER_RULE says so where
+  the summary lists the columns left out.
 """
 
 import re
@@ -20,9 +22,12 @@ import numpy as np
 import pandas as pd
 
 from ..support.errors import UserError
+from .calendar import date_format
 
 MAX_INTEGER_LEVELS = 10
-MAX_TEXT_LEVELS = 100
+IDENTIFIER_RULE = (
+    "identifiers are text, or integers in a column named like an id, with every value distinct"
+)
 ID_NAME = re.compile(r"(^|[^a-z])(id|ids|index|key|uuid)$|^(unnamed: ?0|row|rownum)$", re.I)
 # pandas.api.types.infer_dtype kinds that are numbers (the target's task is read with them too).
 NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "decimal")
@@ -34,6 +39,7 @@ class Roles:
 
     numeric: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
+    dates: dict[str, str] = field(default_factory=dict)  # column -> how its dates are written
     dropped: dict[str, str] = field(default_factory=dict)
 
 
@@ -74,11 +80,15 @@ def _is_whole(values: pd.Series) -> bool:
     return bool(np.all(np.mod(numbers, 1) == 0))
 
 
-def infer_role(values: pd.Series, source: str) -> tuple[str, str]:
-    """("numeric" | "categorical" | "dropped", why) for one column, from its values."""
+def infer_role(values: pd.Series) -> tuple[str, str]:
+    """("numeric" | "categorical" | "date" | "dropped", why) for one column, from its values;
+    for a date, `why` is how its dates are written."""
     present = values.dropna()
     if present.empty:
         return "dropped", "no values"
+    written = date_format(values)
+    if written is not None:
+        return "date", written
     kind = pd.api.types.infer_dtype(present, skipna=True)
     if kind == "boolean":
         return "categorical", "booleans"
@@ -95,43 +105,38 @@ def infer_role(values: pd.Series, source: str) -> tuple[str, str]:
         return "numeric", "numbers"
     if every_value_distinct:
         return "dropped", "identifier: every value distinct"
-    if levels > MAX_TEXT_LEVELS:
-        raise UserError(
-            f"column {values.name!r} of {source} holds text with {levels} distinct values, too "
-            f"many to infer it as categorical (at most {MAX_TEXT_LEVELS}): list it in data.drop "
-            "to leave it out, or in data.categorical to one-hot encode it anyway"
-        )
     return "categorical", "text"
 
 
 def assign_roles(
     frame: pd.DataFrame,
     target: str,
-    numeric: list[str],
-    categorical: list[str],
+    declared: dict[str, list[str]],
     drop: list[str],
     source: str,
 ) -> Roles:
-    """Declared roles first, inferred ones for every other column except the target."""
-    require_columns(
-        frame,
-        {
-            "data.target": [target],
-            "data.numeric": numeric,
-            "data.categorical": categorical,
-            "data.drop": drop,
-        },
-        source,
-    )
-    for key, columns in {"data.numeric": numeric, "data.categorical": categorical}.items():
+    """Declared roles first, inferred ones for every other column except the target.
+
+    `declared` maps data.numeric, data.categorical, data.one_hot and data.embed to the columns
+    each lists; the last three all make categorical columns.
+    """
+    require_columns(frame, {"data.target": [target], **declared, "data.drop": drop}, source)
+    for key, columns in declared.items():
         if target in columns:
             raise UserError(f"{key} lists the target column {target!r}: the target is not an input")
-    both = sorted(set(numeric) & set(categorical))
-    if both:
-        raise UserError(
-            f"data.numeric and data.categorical both list {', '.join(map(repr, both))}: "
-            "give each column one role"
-        )
+    keys = list(declared)
+    for first, key in enumerate(keys):
+        for other in keys[first + 1 :]:
+            both = sorted(set(declared[key]) & set(declared[other]))
+            if both:
+                raise UserError(
+                    f"{key} and {other} both list {', '.join(map(repr, both))}: "
+                    "give each column one role"
+                )
+    numeric = declared.get("data.numeric", [])
+    categorical = {
+        column for key, columns in declared.items() if key != "data.numeric" for column in columns
+    }
     roles = Roles()
     for column in frame.columns:
         if column == target:
@@ -141,17 +146,19 @@ def assign_roles(
         elif column in numeric:
             role, why = "numeric", "data.numeric"
         elif column in categorical:
-            role, why = "categorical", "data.categorical"
+            role, why = "categorical", "declared"
         else:
-            role, why = infer_role(frame[column], source)
+            role, why = infer_role(frame[column])
         if role == "numeric":
             roles.numeric.append(column)
         elif role == "categorical":
             roles.categorical.append(column)
+        elif role == "date":
+            roles.dates[column] = why
         else:
             roles.dropped[column] = why
     require_numbers(frame, numeric, "data.numeric lists it", source)
-    if not roles.numeric and not roles.categorical:
+    if not roles.numeric and not roles.categorical and not roles.dates:
         raise UserError(
             f"{source} leaves no input column besides the target {target!r} "
             f"(dropped: {', '.join(roles.dropped) or 'none'}): a model needs at least one input"

@@ -13,6 +13,7 @@ from hydra.utils import instantiate
 from torch.nn.functional import one_hot
 
 from .epoch_outputs import PREDICTED, EpochOutputs
+from .inputs import TabularInputs
 from .losses import build_loss, loss_input, output_size
 from .lr_schedulers import lr_scheduler_config
 from .metrics import THRESHOLD
@@ -33,6 +34,7 @@ class TabularModule(L.LightningModule):
         loss: dict[str, Any],
         optimizer: dict[str, Any],
         scheduler: dict[str, Any] | None = None,
+        embedding_rows: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(logger=False)
@@ -42,12 +44,14 @@ class TabularModule(L.LightningModule):
         self.loss_input = loss_input(loss, task)
         if self.loss_input is None:
             raise ValueError(f"the loss {loss.get('_target_')} does not train a {task} task")
+        # The embedded categorical columns' tables, before the network (model/inputs.py).
+        self.inputs = TabularInputs(input_size, embedding_rows or [])
         network = dict(model)
         compile_network = network.pop("compile", False)
         self.net = instantiate(
             network,
             _convert_="all",
-            input_size=input_size,
+            input_size=self.inputs.output_size,
             output_size=output_size(self.loss_input, task, num_classes),
         )
         if compile_network:
@@ -86,7 +90,7 @@ class TabularModule(L.LightningModule):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Raw network outputs (logits for classification)."""
-        return self.net(features)
+        return self.net(self.inputs(features))
 
     def predict_scores(self, outputs: torch.Tensor) -> torch.Tensor:
         """Class probabilities (the positive class's when binary), or regression values."""

@@ -119,6 +119,7 @@ def build_module(cfg: DictConfig, datamodule: TabularDataModule) -> TabularModul
     check_class_weights(cfg.loss.get("weight"), datamodule.classes)
     return TabularModule(
         input_size=datamodule.input_size,
+        embedding_rows=datamodule.embedding_rows,
         task=datamodule.task,
         num_classes=datamodule.num_classes,
         model=plain(cfg.model),

@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from ..callbacks.dropout_schedules import EARLY_DECAYS, INTERVALS, SCHEDULES
 from ..configs import group_choices, load_choice
 from ..data.missing import MISSING_POLICIES
+from ..data.scaling import NUMERIC_TRANSFORMS
 from ..model.class_weights import BALANCED
 from ..model.layers import ACTIVATIONS, INITIALISATIONS, NORMALIZATIONS
 from ..model.losses import CONTRACT_KEY, INPUTS
@@ -273,7 +274,18 @@ def check_config(cfg: DictConfig) -> None:
         cfg, "model.init", lambda v: v in INITIALISATIONS, f"one of {', '.join(INITIALISATIONS)}"
     )
     _require(cfg, "optimizer.lr", lambda v: _is_number(v) and v > 0, "a number > 0")
-    _require(cfg, "data.batch_size", lambda v: _is_count(v, 1), "a whole number >= 1")
+    _require(
+        cfg,
+        "data.batch_size",
+        lambda v: v == "auto" or _is_count(v, 1),
+        "auto, or a whole number >= 1",
+    )
+    _require(
+        cfg,
+        "data.numeric_transform",
+        lambda v: v in NUMERIC_TRANSFORMS,
+        f"one of {', '.join(NUMERIC_TRANSFORMS)}",
+    )
     _require(cfg, "data.task", lambda v: v in TASKS, f"one of {', '.join(TASKS)}")
     _require(
         cfg,

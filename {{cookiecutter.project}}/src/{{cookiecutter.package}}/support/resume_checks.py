@@ -108,6 +108,12 @@ def _check_batch_size_mid_epoch(
     done = checkpoint["loops"]["fit_loop"]["epoch_loop.batch_progress"]["current"]["completed"]
     before = checkpoint["datamodule_hyper_parameters"].get("batch_size")
     now = datamodule.hparams.batch_size
+    from ..data.batching import auto_batch_size
+
+    if before == "auto":  # the training rows are the same (the split is checked before this)
+        before = auto_batch_size(len(datamodule.split_rows["train"]))
+    if now == "auto":
+        now = datamodule.batch_size
     per_epoch = -(-len(datamodule.split_rows["train"]) // before) if before else 0
     if 0 < done < per_epoch and before != now:
         raise UserError(

@@ -1,0 +1,215 @@
+"""Done when: columns with many levels are embedded (rare and unseen levels sharing row 0), dates
+become calendar numbers, numbers are scaled robustly, and the ONNX graph computes all of it as the
+package does, on small generated tables."""
+
+import numpy as np
+import onnx
+import onnxruntime
+import pandas as pd
+import pytest
+import torch
+
+from {{ cookiecutter.package }}.data.batching import auto_batch_size
+from {{ cookiecutter.package }}.data.calendar import (
+    TIMESTAMPS,
+    calendar_numbers,
+    date_format,
+    date_parts,
+    parse_dates,
+)
+from {{ cookiecutter.package }}.data.datamodule import TabularDataModule
+from {{ cookiecutter.package }}.data.onnx_preprocessing import (
+    FEATURES,
+    MIN_OPSET,
+    graph_feeds,
+    preprocessing_model,
+)
+from {{ cookiecutter.package }}.data.preprocessing import (
+    MAX_ONE_HOT_LEVELS,
+    MIN_EMBEDDED_ROWS,
+    TablePreprocessor,
+)
+from {{ cookiecutter.package }}.data.roles import IDENTIFIER_RULE
+from {{ cookiecutter.package }}.data.scaling import CLIP_AT
+from {{ cookiecutter.package }}.model.inputs import (
+    MAX_EMBEDDING_WIDTH,
+    TabularInputs,
+    embedding_width,
+)
+
+
+def run_onnx(preprocessor: TablePreprocessor, frame: pd.DataFrame) -> np.ndarray:
+    model = preprocessing_model(preprocessor, False, MIN_OPSET, onnx.IR_VERSION)
+    onnx.checker.check_model(model)
+    session = onnxruntime.InferenceSession(model.SerializeToString())
+    (features,) = session.run([FEATURES], graph_feeds(preprocessor, frame))
+    return features
+
+
+# ----------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["2021-03-04", "2021-12-31", None], "%Y-%m-%d"),
+        (["04/03/2021", "25/12/2021"], "%d/%m/%Y"),  # day first shows only in the second row
+        (["03/04/2021", "12/25/2021"], "%m/%d/%Y"),
+        (["2021-03-04 13:45:00", "2021-03-05 08:00:00"], "%Y-%m-%d %H:%M:%S"),
+        (["Mar 4, 2021", "Dec 31, 2021"], "%b %d, %Y"),
+        (["2020", "2021"], None),  # years are numbers
+        (["12.5", "13"], None),
+        (["red", "blue"], None),
+        (["2021-03-04", "tomorrow"], None),  # one value that is no date: text, not dates
+    ],
+)
+def test_text_is_read_as_dates_only_when_one_format_reads_it_all(values, expected):
+    assert date_format(pd.Series(values, dtype=object)) == expected
+
+
+def test_timestamps_are_dates_and_times_of_day_add_the_hour():
+    stamps = pd.Series(pd.to_datetime(["2021-03-04 00:00", "2021-03-05 00:00"]))
+    assert date_format(stamps) == TIMESTAMPS
+    assert "hour" not in date_parts(parse_dates(stamps, TIMESTAMPS))
+    timed = pd.Series(pd.to_datetime(["2021-03-04 13:00", "2021-03-05 00:00"]))
+    assert "hour" in date_parts(parse_dates(timed, TIMESTAMPS))
+
+
+def test_calendar_numbers_are_the_calendars():
+    dates = parse_dates(pd.Series(["2024-02-29 18:30", None], dtype=object), "%Y-%m-%d %H:%M")
+    numbers = {part: calendar_numbers(dates, part)[0] for part in date_parts(dates)}
+    assert numbers == {
+        "year": 2024,
+        "month": 2,
+        "day": 29,
+        "weekday": 3,  # a Thursday; Monday is 0
+        "day_of_year": 60,
+        "hour": 18,
+        "days_since_1970": pytest.approx(19782 + 18.5 / 24),
+    }
+    assert np.isnan(calendar_numbers(dates, "year")[1])  # a missing date stays missing
+
+
+def test_the_graph_computes_the_calendar_numbers_pandas_does():
+    """Every 97th day from 1890 to 2110 (leap years, century years, before 1970), at varied
+    hours, with a missing date: the graph's whole-day arithmetic against pandas."""
+    days = pd.date_range("1890-01-01", "2110-12-31", freq="97D")
+    hours = pd.to_timedelta(np.arange(len(days)) % 24, unit="h")
+    stamps = pd.Series(days + hours)
+    stamps.iloc[5] = pd.NaT
+    frame = pd.DataFrame({"when": stamps})
+    preprocessor = TablePreprocessor([], [], dates={"when": TIMESTAMPS})
+    preprocessor.numeric_transform = "standardize"
+    # Scale 1 and centre 0, so the graph's output is the calendar numbers themselves.
+    preprocessor.fit(frame)
+    preprocessor.centres = [0.0] * len(preprocessor.centres)
+    preprocessor.scales = [1.0] * len(preprocessor.scales)
+    expected = preprocessor.transform(frame)
+    got = run_onnx(preprocessor, frame)
+    assert preprocessor.feature_names[-2:] == ["when.hour", "when.days_since_1970"]
+    np.testing.assert_array_equal(got[:, :-1], expected[:, :-1])  # whole numbers: exactly
+    np.testing.assert_allclose(got[:, -1], expected[:, -1], rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- categories
+
+
+def city_table(rows: int = 400, seed: int = 0) -> pd.DataFrame:
+    """30 cities, the last 10 of which fewer than MIN_EMBEDDED_ROWS rows name; 3 plans."""
+    rng = np.random.default_rng(seed)
+    common = [f"c{i}" for i in range(20)]
+    rare = [f"r{i}" for i in range(10)]
+    cities = list(rng.choice(common, rows - 20)) + [city for city in rare for _ in range(2)]
+    return pd.DataFrame({"city": cities, "plan": rng.choice(["a", "b", "c"], rows)})
+
+
+def test_many_levels_are_embedded_with_rare_and_unseen_levels_on_row_zero():
+    frame = city_table()
+    preprocessor = TablePreprocessor([], ["city", "plan"]).fit(frame)
+    assert preprocessor.categorical == ["plan"] and preprocessor.embedded == ["city"]
+    assert preprocessor.categories["city"] == sorted(f"c{i}" for i in range(20))
+    assert preprocessor.embedding_rows == [21]
+    assert preprocessor.feature_names == ["plan=a", "plan=b", "plan=c", "city"]
+    new = pd.DataFrame({"city": ["c0", "c19", "r3", "atlantis", None], "plan": ["a"] * 5})
+    codes = preprocessor.transform(new)[:, -1]
+    expected_first = preprocessor.categories["city"].index("c0") + 1
+    assert codes.tolist() == [
+        expected_first,
+        preprocessor.categories["city"].index("c19") + 1,
+        0,
+        0,
+        0,
+    ]
+    # Embedded columns are made for levels they never saw: no warning counts them.
+    assert preprocessor.unseen_levels(new) == {}
+
+
+def test_one_hot_and_embed_choose_the_encoding_whatever_the_level_count():
+    frame = city_table()
+    preprocessor = TablePreprocessor([], ["city", "plan"], one_hot=["city"], embed=["plan"])
+    preprocessor.fit(frame)
+    assert preprocessor.categorical == ["city"] and preprocessor.embedded == ["plan"]
+    assert len(preprocessor.categories["city"]) == 30  # one-hot keeps every level, rare ones too
+    assert MAX_ONE_HOT_LEVELS < 30 and MIN_EMBEDDED_ROWS > 2
+
+
+def test_the_graph_gives_the_codes_and_one_hot_blocks_the_package_does():
+    frame = city_table()
+    preprocessor = TablePreprocessor(["x"], ["city", "plan"], numeric_transform="robust")
+    frame["x"] = np.random.default_rng(1).lognormal(0, 2, len(frame))  # a heavy right tail
+    preprocessor.fit(frame)
+    new = pd.DataFrame(
+        {"x": [0.5, 1e6, np.nan], "city": ["c3", "atlantis", None], "plan": ["b", "z", "a"]}
+    )
+    np.testing.assert_allclose(run_onnx(preprocessor, new), preprocessor.transform(new), atol=1e-6)
+
+
+def test_robust_scaling_keeps_outliers_within_the_clip():
+    values = np.r_[np.random.default_rng(0).normal(0, 1, 500), 1e9]
+    frame = pd.DataFrame({"x": values})
+    robust = TablePreprocessor(["x"], [], numeric_transform="robust").fit(frame)
+    scaled = robust.transform(frame)[:, 0]
+    assert np.abs(scaled).max() <= CLIP_AT  # reached only by the 1e9 outlier, in float32
+    assert np.all(np.diff(scaled[np.argsort(values)]) >= 0)  # the order of values is kept
+    assert np.abs(scaled[:500]).mean() > 0.4  # the ordinary values are not squashed by the outlier
+    standard = TablePreprocessor(["x"], [], numeric_transform="standardize").fit(frame)
+    assert np.abs(standard.transform(frame)[:500, 0]).max() < 1e-3  # squashed: why robust exists
+
+
+# ----------------------------------------------------------------------------- the module's side
+
+
+def test_embedding_tables_start_row_zero_at_zero_and_widen_with_levels():
+    widths = [embedding_width(rows) for rows in (2, 10, 100, 1000, 100_000)]
+    assert widths == sorted(widths) and widths[-1] == MAX_EMBEDDING_WIDTH
+    inputs = TabularInputs(input_size=5, embedding_rows=[21, 1000])
+    assert inputs.output_size == 3 + embedding_width(21) + embedding_width(1000)
+    features = torch.tensor([[0.5, -1.0, 2.0, 0.0, 999.0], [0.0, 0.0, 0.0, 7.0, 0.0]])
+    out = inputs(features)
+    assert out.shape == (2, inputs.output_size)
+    assert torch.equal(out[:, :3], features[:, :3])  # the dense columns pass through
+    assert torch.all(out[0, 3 : 3 + embedding_width(21)] == 0)  # code 0: the zero row
+
+
+@pytest.mark.parametrize(
+    ("train_rows", "batch"), [(196, 32), (5_000, 32), (32_500, 256), (240_000, 1024)]
+)
+def test_auto_batches_grow_with_the_table(train_rows, batch):
+    assert auto_batch_size(train_rows) == batch
+
+
+def test_the_summary_says_what_each_column_became(tmp_path):
+    frame = city_table()
+    frame["when"] = pd.date_range("2020-01-01", periods=len(frame), freq="D").strftime("%Y-%m-%d")
+    frame["ticket"] = [f"T{i}" for i in range(len(frame))]
+    frame["y"] = np.arange(len(frame)) % 2
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    datamodule = TabularDataModule(path=str(tmp_path / "t.csv"), target="y", batch_size="auto")
+    datamodule.setup()
+    summary = "\n".join(datamodule.describe())
+    assert "one-hot (1): plan (3 levels)" in summary
+    assert "embedded (1): city (" in summary
+    assert "dates (1): when (year, month, day, weekday, day_of_year, days_since_1970)" in summary
+    assert "ticket (identifier: every value distinct)" in summary
+    assert IDENTIFIER_RULE in summary
+    assert "batches of 32 (auto)" in summary
