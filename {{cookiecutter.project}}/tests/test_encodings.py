@@ -33,6 +33,7 @@ from {{ cookiecutter.package }}.data.roles import IDENTIFIER_RULE
 from {{ cookiecutter.package }}.data.scaling import CLIP_AT
 from {{ cookiecutter.package }}.model.inputs import (
     MAX_EMBEDDING_WIDTH,
+    PERIODIC_WIDTH,
     TabularInputs,
     embedding_width,
 )
@@ -173,7 +174,8 @@ def test_robust_scaling_keeps_outliers_within_the_clip():
     assert np.all(np.diff(scaled[np.argsort(values)]) >= 0)  # the order of values is kept
     assert np.abs(scaled[:500]).mean() > 0.4  # the ordinary values are not squashed by the outlier
     standard = TablePreprocessor(["x"], [], numeric_transform="standardize").fit(frame)
-    assert np.abs(standard.transform(frame)[:500, 0]).max() < 1e-3  # squashed: why robust exists
+    # Standardised, the ordinary values collapse onto one point: why robust scaling exists.
+    assert standard.transform(frame)[:500, 0].std() < 1e-3
 
 
 # ----------------------------------------------------------------------------- the module's side
@@ -189,6 +191,21 @@ def test_embedding_tables_start_row_zero_at_zero_and_widen_with_levels():
     assert out.shape == (2, inputs.output_size)
     assert torch.equal(out[:, :3], features[:, :3])  # the dense columns pass through
     assert torch.all(out[0, 3 : 3 + embedding_width(21)] == 0)  # code 0: the zero row
+
+
+def test_periodic_embeddings_widen_each_number_and_keep_it():
+    inputs = TabularInputs(
+        input_size=4, embedding_rows=[6], numbers=2, numeric_embedding="periodic"
+    )
+    assert inputs.output_size == 2 * (1 + PERIODIC_WIDTH) + 1 + embedding_width(6)
+    features = torch.tensor([[0.5, -1.0, 1.0, 3.0], [2.0, 0.0, 0.0, 0.0]])
+    out = inputs(features)
+    assert out.shape == (2, inputs.output_size)
+    assert torch.equal(out[:, 0], features[:, 0])  # each number is kept beside its embedding
+    assert torch.equal(out[:, 1 + PERIODIC_WIDTH], features[:, 1])
+    assert torch.equal(out[:, 2 * (1 + PERIODIC_WIDTH)], features[:, 2])  # one-hot passes through
+    out.sum().backward()
+    assert inputs.periodic.frequencies.grad.abs().sum() > 0  # the frequencies are learned
 
 
 @pytest.mark.parametrize(

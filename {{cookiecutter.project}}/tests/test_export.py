@@ -37,8 +37,9 @@ CASES = {
     ),
     "regression-mlp": ("regression", ()),
     "regression-resnet": ("regression", (*SMALL_RESNET, "loss=huber")),
-    # A date column and an embedded one (fresh_table's wide table), robust-scaled numbers.
-    "binary-wide": ("binary", ()),
+    # A date column and an embedded one (fresh_table's wide table), robust-scaled numbers, each
+    # number embedded periodically.
+    "binary-wide": ("binary", ("model.numeric_embedding=periodic",)),
 }
 NUMERIC = ["age", "income"]
 CATEGORICAL = ["plan", "region", "active", "children"]

@@ -28,7 +28,8 @@ NETWORKS = group_choices("model")
 def network_settings(name: str) -> dict:
     """The network's settings as train composes them (a file may build on another: lecture)."""
     settings = OmegaConf.to_container(compose_config("train", [f"model={name}"]).model)
-    settings.pop("compile", None)
+    for module_setting in ("compile", "numeric_embedding"):  # the module's, not the network's
+        settings.pop(module_setting, None)
     return settings
 
 

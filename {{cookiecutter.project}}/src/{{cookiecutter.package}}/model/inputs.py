@@ -1,10 +1,16 @@
 """The module's first step: the preprocessed matrix to the network's dense input.
 
-The data module's matrix (data/preprocessing.py) ends with one column per embedded categorical
-column, holding each row's level code (0 for rare and unseen levels). Here each code picks a
-learned row of that column's embedding table, and the rows are laid beside the matrix's other
-columns, which pass through as they are. Networks therefore see one dense float tensor and stay
-free of this bookkeeping (the network contract, model/__init__.py).
+The data module's matrix (data/preprocessing.py) is [scaled numbers | one-hot blocks | embedding
+codes]. Here:
+- with `numeric_embedding: periodic`, each number becomes a small learned vector: the periodic
+  embedding of Gorishniy et al. ("On Embeddings for Numerical Features in Tabular Deep Learning",
+  NeurIPS 2022), in the variant RealMLP-TD uses by default (Holzmueller et al. 2024): sin and cos
+  of the number times PERIODIC_FREQUENCIES learned frequencies (drawn from N(0, PERIODIC_SIGMA)),
+  a linear map per column to PERIODIC_WIDTH values and a ReLU, with the number itself kept beside
+  them. It lets the first layer bend each number's effect without more depth;
+- each embedding code picks a learned row of its column's table, and one-hot columns pass through.
+Networks therefore see one dense float tensor and stay free of this bookkeeping (the network
+contract, model/__init__.py).
 
 The width of a column's embedding grows with its level count: round(1.6 * levels ** 0.56), at most
 MAX_EMBEDDING_WIDTH, the rule of thumb of fastai (Howard and Gugger, "fastai: A Layered API for
@@ -12,10 +18,16 @@ Deep Learning", 2020), whose earlier rule capped widths at 50 too. Row 0, for ra
 levels, starts at zero, so a level training never pooled there reads as "no information".
 """
 
+import math
+
 import torch
 from torch import nn
 
 MAX_EMBEDDING_WIDTH = 50
+# RealMLP-TD's periodic embedding: 16 frequencies of scale 0.1, 4 outputs per column.
+PERIODIC_FREQUENCIES = 16
+PERIODIC_SIGMA = 0.1
+PERIODIC_WIDTH = 4
 
 
 def embedding_width(rows: int) -> int:
@@ -23,12 +35,45 @@ def embedding_width(rows: int) -> int:
     return max(1, min(MAX_EMBEDDING_WIDTH, round(1.6 * rows**0.56)))
 
 
-class TabularInputs(nn.Module):
-    """`dense` matrix columns pass through; each of the last columns is embedded."""
+class PeriodicEmbeddings(nn.Module):
+    """(rows, columns) numbers -> (rows, columns * (1 + PERIODIC_WIDTH)): each number, then
+    ReLU(linear(sin, cos of its learned frequencies)), one linear map per column."""
 
-    def __init__(self, input_size: int, embedding_rows: list[int]) -> None:
+    def __init__(self, columns: int) -> None:
         super().__init__()
-        self.dense = input_size - len(embedding_rows)
+        self.frequencies = nn.Parameter(torch.randn(columns, PERIODIC_FREQUENCIES) * PERIODIC_SIGMA)
+        bound = 1 / math.sqrt(2 * PERIODIC_FREQUENCIES)  # nn.Linear's initialisation
+        self.weight = nn.Parameter(
+            torch.empty(columns, 2 * PERIODIC_FREQUENCIES, PERIODIC_WIDTH).uniform_(-bound, bound)
+        )
+        self.bias = nn.Parameter(torch.empty(columns, PERIODIC_WIDTH).uniform_(-bound, bound))
+
+    @property
+    def output_size(self) -> int:
+        return self.frequencies.shape[0] * (1 + PERIODIC_WIDTH)
+
+    def forward(self, numbers: torch.Tensor) -> torch.Tensor:
+        angles = 2 * math.pi * numbers.unsqueeze(-1) * self.frequencies
+        periodic = torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
+        mapped = torch.relu(torch.einsum("rcf,cfw->rcw", periodic, self.weight) + self.bias)
+        return torch.cat([numbers.unsqueeze(-1), mapped], dim=-1).flatten(1)
+
+
+class TabularInputs(nn.Module):
+    """The first `numbers` matrix columns are numbers, then `dense` columns pass through, and each
+    of the last `len(embedding_rows)` columns is a code into an embedding table."""
+
+    def __init__(
+        self,
+        input_size: int,
+        embedding_rows: list[int],
+        numbers: int = 0,
+        numeric_embedding: str = "none",
+    ) -> None:
+        super().__init__()
+        self.codes_from = input_size - len(embedding_rows)
+        self.numbers = numbers if numeric_embedding == "periodic" else 0
+        self.periodic = PeriodicEmbeddings(self.numbers) if self.numbers else None
         self.tables = nn.ModuleList(
             nn.Embedding(rows, embedding_width(rows)) for rows in embedding_rows
         )
@@ -38,11 +83,17 @@ class TabularInputs(nn.Module):
 
     @property
     def output_size(self) -> int:
-        return self.dense + sum(table.embedding_dim for table in self.tables)
+        numbers = self.periodic.output_size if self.periodic is not None else 0
+        widths = sum(table.embedding_dim for table in self.tables)
+        return numbers + (self.codes_from - self.numbers) + widths
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        if not self.tables:
+        if self.periodic is None and not self.tables:
             return features
-        codes = features[:, self.dense :].long()
-        embedded = [table(codes[:, j]) for j, table in enumerate(self.tables)]
-        return torch.cat([features[:, : self.dense], *embedded], dim=1)
+        parts = []
+        if self.periodic is not None:
+            parts.append(self.periodic(features[:, : self.numbers]))
+        parts.append(features[:, self.numbers : self.codes_from])
+        codes = features[:, self.codes_from :].long()
+        parts += [table(codes[:, j]) for j, table in enumerate(self.tables)]
+        return torch.cat(parts, dim=1)

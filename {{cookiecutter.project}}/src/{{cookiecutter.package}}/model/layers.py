@@ -1,8 +1,8 @@
 """The activations, normalisations and weight initialisations a network can be configured with, by
 name.
 
-The names are the vocabulary of `model.activation`, `model.normalization` and `model.init`: this is
-their one home. The
+The names are the vocabulary of `model.activation`, `model.normalization`, `model.init` and
+`model.numeric_embedding`: this is their one home. The
 tables hold the names of torch's own classes and functions, not the objects, so the config checks
 can read them without importing torch; torch is imported only when a layer is made. Add an entry
 here to offer another one to every network.
@@ -21,6 +21,10 @@ ACTIVATIONS = {
     "sigmoid": "Sigmoid",
     "tanh": "Tanh",
 }
+
+# model.numeric_embedding: what the module does to each number before any network
+# (model/inputs.py): nothing, or the periodic embedding.
+NUMERIC_EMBEDDINGS = ("none", "periodic")
 
 # model.normalization -> the torch.nn class, built with the layer's width.
 NORMALIZATIONS = {"batch_norm": "BatchNorm1d", "layer_norm": "LayerNorm"}

@@ -35,6 +35,7 @@ class TabularModule(L.LightningModule):
         optimizer: dict[str, Any],
         scheduler: dict[str, Any] | None = None,
         embedding_rows: list[int] | None = None,
+        numbers: int = 0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(logger=False)
@@ -44,10 +45,11 @@ class TabularModule(L.LightningModule):
         self.loss_input = loss_input(loss, task)
         if self.loss_input is None:
             raise ValueError(f"the loss {loss.get('_target_')} does not train a {task} task")
-        # The embedded categorical columns' tables, before the network (model/inputs.py).
-        self.inputs = TabularInputs(input_size, embedding_rows or [])
         network = dict(model)
         compile_network = network.pop("compile", False)
+        # The first step, the module's own: numeric and categorical embeddings (model/inputs.py).
+        numeric_embedding = network.pop("numeric_embedding", "none")
+        self.inputs = TabularInputs(input_size, embedding_rows or [], numbers, numeric_embedding)
         self.net = instantiate(
             network,
             _convert_="all",

@@ -120,6 +120,7 @@ def build_module(cfg: DictConfig, datamodule: TabularDataModule) -> TabularModul
     return TabularModule(
         input_size=datamodule.input_size,
         embedding_rows=datamodule.embedding_rows,
+        numbers=len(datamodule.preprocessor.number_names),
         task=datamodule.task,
         num_classes=datamodule.num_classes,
         model=plain(cfg.model),

@@ -17,7 +17,7 @@ from ..configs import group_choices, load_choice
 from ..data.missing import MISSING_POLICIES
 from ..data.scaling import NUMERIC_TRANSFORMS
 from ..model.class_weights import BALANCED
-from ..model.layers import ACTIVATIONS, INITIALISATIONS, NORMALIZATIONS
+from ..model.layers import ACTIVATIONS, INITIALISATIONS, NORMALIZATIONS, NUMERIC_EMBEDDINGS
 from ..model.losses import CONTRACT_KEY, INPUTS
 from ..model.metrics import TASK_METRICS, TASKS, better_when
 from ..model.thresholds import CRITERIA
@@ -270,6 +270,12 @@ def check_config(cfg: DictConfig) -> None:
         cfg, "model.activation", lambda v: v in ACTIVATIONS, f"one of {', '.join(ACTIVATIONS)}"
     )
     _require(cfg, "model.dropout", lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)")
+    _require(
+        cfg,
+        "model.numeric_embedding",
+        lambda v: v in NUMERIC_EMBEDDINGS,
+        f"one of {', '.join(NUMERIC_EMBEDDINGS)}",
+    )
     _require(
         cfg, "model.init", lambda v: v in INITIALISATIONS, f"one of {', '.join(INITIALISATIONS)}"
     )
