@@ -1,10 +1,11 @@
 """(d) Lightning's own floor: the plain loop's network, data and batches in a bare LightningModule.
 
-    python bare_lightning.py TABLE EPOCHS BATCH_SIZE
+    python bare_lightning.py TABLE EPOCHS BATCH_SIZE [DEVICE]
 
 No metrics, callbacks, logger, progress bar or checkpoints: what is left is Lightning's loop
 (automatic optimization: closure, hooks, batch transfer), so (d)/(b) is the cost of the framework
-itself and (a)/(d) that of the project's defaults on top of it.
+itself and (a)/(d) that of the project's defaults on top of it. DEVICE (cpu, cuda): the tables
+live there, as the project's do, so Lightning's per-batch transfer has nothing to move.
 """
 
 import sys
@@ -13,6 +14,7 @@ import lightning as L
 import torch
 from torch import nn
 
+from devices import torch_device
 from epoch_timer import EpochTimer
 from plain_loop import EVAL_BATCH_SIZE, network, training_data
 
@@ -27,8 +29,9 @@ class Batches:
         return -(-len(self.y) // self.batch_size)
 
     def __iter__(self):
-        order = torch.randperm(len(self.y)) if self.shuffle else torch.arange(len(self.y))
-        for rows in order.split(self.batch_size):
+        count, device = len(self.y), self.y.device
+        order = torch.randperm(count, device=device) if self.shuffle else torch.arange(count)
+        for rows in order.to(device).split(self.batch_size):
             yield self.x.index_select(0, rows), self.y.index_select(0, rows)
 
 
@@ -50,11 +53,12 @@ class Bare(L.LightningModule):
         return torch.optim.Adam(self.parameters(), lr=1e-3)
 
 
-def main(table: str, epochs: int, batch_size: int) -> None:
-    x_train, y_train, x_val, y_val = training_data(table)
+def main(table: str, epochs: int, batch_size: int, device_name: str = "cpu") -> None:
+    device = torch_device(device_name)
+    x_train, y_train, x_val, y_val = (t.to(device) for t in training_data(table))
     trainer = L.Trainer(
         max_epochs=epochs,
-        accelerator="cpu",
+        accelerator="gpu" if device.type == "cuda" else "cpu",
         devices=1,
         logger=False,
         enable_checkpointing=False,
@@ -71,4 +75,4 @@ def main(table: str, epochs: int, batch_size: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:5])

@@ -9,7 +9,10 @@ from conftest import QUIET
 from lightning.pytorch.callbacks import EarlyStopping
 from lightning.pytorch.callbacks.early_stopping import EarlyStoppingReason
 
-from {{ cookiecutter.package }}.callbacks.non_finite_loss import NonFiniteLossError
+from {{ cookiecutter.package }}.callbacks.non_finite_loss import (
+    NonFiniteLossError,
+    StopOnNonFiniteLoss,
+)
 from {{ cookiecutter.package }}.support.errors import UserError
 from {{ cookiecutter.package }}.support.reports import stop_reason
 from {{ cookiecutter.package }}.train import train
@@ -31,6 +34,29 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(train_config, tmp_pat
     assert all(torch.isfinite(w).all() for w in last["state_dict"].values())
     assert math.isfinite(metrics["test/loss"])  # the best checkpoint was tested
     assert (tmp_path / "metrics.json").is_file()
+
+
+def test_losses_kept_on_the_device_are_read_before_any_checkpoint(
+    train_config, tmp_path, capsys, monkeypatch
+):
+    # On a GPU the losses stay on the device and are read only before a checkpoint could be
+    # written (no wait for the device at every step); here that path is taken on the CPU.
+    monkeypatch.setattr(StopOnNonFiniteLoss, "reads_later", staticmethod(lambda device: True))
+    train(
+        train_config(
+            *QUIET,
+            "trainer.max_epochs=3",
+            "callbacks.step_checkpoint.every_n_train_steps=4",
+            "+callbacks.poison={_target_: training_hooks.BreakWeightsAtStep, step: 9}",
+        )
+    )
+    # Read after steps 3, 6 (epoch end), 7 and 11: the loss of step 9 is found after step 11,
+    # before the step checkpoint saves there.
+    out = capsys.readouterr().out
+    assert "the training loss is not finite at a step from 8 to 11 (epoch 1)" in out
+    last = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert (last["epoch"], last["global_step"]) == (1, 8)
+    assert all(torch.isfinite(w).all() for w in last["state_dict"].values())
 
 
 def test_nan_validation_loss_stops_before_the_checkpoints_save(train_config, tmp_path, capsys):

@@ -19,6 +19,7 @@ import lightning as L
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from ..support.errors import TrainingInterrupted
+from .non_finite_loss import StopOnNonFiniteLoss
 
 
 class StopOnSignal(L.Callback):
@@ -58,6 +59,8 @@ class StopOnSignal(L.Callback):
         if not isinstance(exception, SIGTERMException) or self.signum is None:
             return
         last = self._last_checkpoint_path(trainer)
+        if last is not None and not _losses_finite(trainer):
+            last = None  # a GPU's last steps went non-finite: keep the last good last.ckpt
         if last is not None:
             trainer.save_checkpoint(last, weights_only=False)  # the whole state, to resume
         self.interrupted = TrainingInterrupted(
@@ -79,3 +82,13 @@ class StopOnSignal(L.Callback):
             if getattr(callback, "filename", None) == "last" and callback.dirpath:
                 return Path(callback.dirpath) / "last.ckpt"
         return None
+
+
+def _losses_finite(trainer: L.Trainer) -> bool:
+    """False if StopOnNonFiniteLoss holds a training loss from the device, not yet read, that was
+    not finite (on a GPU it reads them only before a checkpoint could be written)."""
+    return all(
+        callback.training_losses_finite(trainer)
+        for callback in trainer.callbacks
+        if isinstance(callback, StopOnNonFiniteLoss)
+    )

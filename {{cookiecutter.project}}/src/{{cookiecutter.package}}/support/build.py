@@ -14,6 +14,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
+from ..callbacks.idle_hooks import silence_idle_hooks
 from ..configs import load_choice
 from ..data.datamodule import TabularDataModule
 from ..model.class_weights import BALANCED, WEIGHT_SETTINGS, balanced_value
@@ -148,5 +149,9 @@ def build_loggers(loggers: DictConfig) -> list[Logger]:
 
 
 def build_trainer(trainer: DictConfig, callbacks: list, loggers: list) -> L.Trainer:
-    """The Trainer, writing checkpoints atomically and loading them only with weights_only=True."""
-    return instantiate(trainer, callbacks=callbacks, logger=loggers, plugins=[AtomicCheckpointIO()])
+    """The Trainer, writing checkpoints atomically and loading them only with weights_only=True;
+    the per-batch hooks its callbacks leave idle are not called (callbacks/idle_hooks.py)."""
+    plugins = [AtomicCheckpointIO()]
+    built = instantiate(trainer, callbacks=callbacks, logger=loggers, plugins=plugins)
+    silence_idle_hooks(built)
+    return built
