@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 DEMO_DIR := build/demo
 
-.PHONY: venv demo test test-slow lint bench clean
+.PHONY: venv demo test test-slow lint bench bench-quality clean
 
 venv: $(READY)
 
@@ -45,6 +45,14 @@ lint: $(READY)
 # Training speed against a plain PyTorch loop (benchmarks/run.py; e.g. BENCH_ARGS="--million").
 bench: $(READY)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# The default project's 5-fold CV on real tables shipped inside packages, against
+# HistGradientBoosting, a linear model and RealMLP-TD on the same folds (benchmarks/quality.py;
+# e.g. QUALITY_ARGS="--quick" or "--tables penguins,churn --max-rows 50000"). Its packages go into
+# the venv only here: benchmarks/requirements-quality.txt.
+bench-quality: $(READY)
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements-quality.txt
+	$(BIN)/python benchmarks/quality.py $(QUALITY_ARGS)
 
 clean:
 	rm -rf $(VENV) build
