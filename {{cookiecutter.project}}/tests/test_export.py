@@ -85,7 +85,8 @@ def exported(tmp_path_factory):
             workdir = tmp_path_factory.mktemp(case)
             task, overrides = CASES[case]
             frame = fresh_table(task, wide=case.endswith("wide"))
-            table, ckpt = train_on(workdir, frame, *overrides)
+            # children, a count, read as a coded level, as a user lists one: an integer category.
+            table, ckpt = train_on(workdir, frame, "data.categorical=[children]", *overrides)
             model = export(export_config(ckpt, workdir / "model.onnx"))
             made[case] = table, ckpt, model
         return made[case]

@@ -63,8 +63,8 @@ def test_the_checkpoint_holds_the_learned_data_state_as_plain_data(trained, task
     assert state["target_encoder"]["task"] == task
     assert checkpoint["hyper_parameters"]["task"] == task
     preprocessor = state["preprocessor"]
-    assert preprocessor["numeric"] == ["age", "income"]
-    assert preprocessor["categorical"] == ["plan", "region", "active", "children"]
+    assert preprocessor["numeric"] == ["age", "income", "children"]  # a count is a number
+    assert preprocessor["categorical"] == ["plan", "region", "active"]
     assert "missing" in preprocessor["categories"]["plan"]  # imputed as a level of its own
     # Many levels: embedded, the tail of rare cities left to the shared row 0.
     assert preprocessor["embedded"] == ["city"]
@@ -135,7 +135,7 @@ def test_predict_names_the_missing_columns(trained, tmp_path):
     with pytest.raises(
         UserError,
         match=r"input='.*r.csv' lacks columns the model reads: "
-        r"'age', 'plan' \(it reads age, income, signed_up, plan",
+        r"'age', 'plan' \(it reads age, income, children, signed_up, plan",
     ):
         predict(cfg)
     assert not (tmp_path / "p.csv").exists()

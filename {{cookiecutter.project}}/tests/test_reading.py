@@ -102,7 +102,7 @@ def test_a_file_as_it_comes_trains_and_predicts_as_a_plain_csv_would(name, tmp_p
     train_on(raw, tmp_path / "run")
     assert f"\n  read: {detected}\n" in capsys.readouterr().out
     preprocessor = data_state(tmp_path / "run")["preprocessor"]
-    assert preprocessor["numeric"] == ["age", "income", "discount", "balance"]
+    assert preprocessor["numeric"] == ["age", "income", "children", "discount", "balance"]
     assert set(REGIONS.values()) <= set(preprocessor["categories"]["region"])
     from_raw = predicted(tmp_path / "run", raw, tmp_path / "from_raw.csv")
     from_plain = predicted(tmp_path / "run", plain, tmp_path / "from_plain.csv")
@@ -137,7 +137,7 @@ def test_numbers_and_flags_written_as_text_are_read_as_what_they_mean(tmp_path, 
     first_flag = shown["active"].dropna().iloc[0]
     assert f"active (3 levels; yes/no as booleans: {first_flag!r})" in report
     state = data_state(tmp_path / "run")
-    assert state["preprocessor"]["numeric"] == ["age", "income", "discount", "balance"]
+    assert state["preprocessor"]["numeric"] == ["age", "income", "children", "discount", "balance"]
     assert state["preprocessor"]["categories"]["active"] == ["False", "True", "missing"]
     written = state["written_values"]
     assert written["income"] == {"kind": "number", "decimal": ".", "example": shown["income"][0]}

@@ -289,7 +289,7 @@ def test_health_names_the_task_and_the_columns(servers):
         {
             "status": "ok",
             "task": "regression",
-            "columns": ["age", "income", "plan", "region", "active", "children"],
+            "columns": ["age", "income", "children", "plan", "region", "active"],
         },
     )
 

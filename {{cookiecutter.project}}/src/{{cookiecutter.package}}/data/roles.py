@@ -6,9 +6,9 @@ values:
 - timestamps, and text that is dates written one way (calendar.py), are dates;
 - text and booleans are categorical, however many levels they have (preprocessing.py embeds
   those with many);
-- integers with at most MAX_INTEGER_LEVELS distinct values are categorical (a code such as 0/1/2);
-  a file stores an integer column with missing values as floats, so such floats count as integers;
-- other numbers are numeric;
+- numbers are numeric, integers with few values too (a count, a rating, a coded level): as
+  RealMLP-TD, scikit-learn's HistGradientBoosting (`from_dtype`) and skrub read a table's types.
+  Listing a code such as 0/1/2 in `data.categorical` one-hot encodes it instead;
 - an identifier carries nothing a model can learn from new rows, so it is dropped: text whose every
   value differs, or an integer column named like an id (`id`, `customer_id`, `row_index`, ...) whose
   every value differs; a column with no value at all is dropped too. IDENTIFIER_RULE says so where
@@ -24,7 +24,6 @@ import pandas as pd
 from ..support.errors import UserError
 from .calendar import date_format
 
-MAX_INTEGER_LEVELS = 10
 IDENTIFIER_RULE = (
     "identifiers are text, or integers in a column named like an id, with every value distinct"
 )
@@ -92,16 +91,12 @@ def infer_role(values: pd.Series) -> tuple[str, str]:
     kind = pd.api.types.infer_dtype(present, skipna=True)
     if kind == "boolean":
         return "categorical", "booleans"
-    # Integers stored as floats only because a value is missing still count as integers.
-    if kind in NUMBER_KINDS and not (kind == "integer" or (values.hasnans and _is_whole(present))):
-        return "numeric", "numbers"
-    levels = present.nunique()
-    every_value_distinct = levels == len(values)
+    every_value_distinct = present.nunique() == len(values)
     if kind in NUMBER_KINDS:
-        if every_value_distinct and ID_NAME.search(str(values.name)):
+        # Integers stored as floats only because a value is missing still count as integers.
+        whole = kind == "integer" or (values.hasnans and _is_whole(present))
+        if whole and every_value_distinct and ID_NAME.search(str(values.name)):
             return "dropped", "identifier: every value distinct"
-        if levels <= MAX_INTEGER_LEVELS:
-            return "categorical", f"integers, {levels} levels"
         return "numeric", "numbers"
     if every_value_distinct:
         return "dropped", "identifier: every value distinct"
