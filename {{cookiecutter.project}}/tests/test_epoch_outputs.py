@@ -104,3 +104,34 @@ def test_the_kept_outputs_stay_out_of_checkpoints():
     )
     module.training_step((torch.randn(8, 4), torch.randint(2, (8,))), 0)
     assert all(key.startswith("net.") for key in module.state_dict())
+
+
+def test_each_epoch_is_measured_at_its_own_threshold():
+    """The threshold's metrics are built once and serve every epoch: each epoch's values are
+    those of metrics built afresh at that epoch's threshold."""
+    from torchmetrics.functional.classification import binary_accuracy, binary_f1_score
+
+    outputs = EpochOutputs("binary", 2)
+    generator = torch.Generator().manual_seed(2)
+    for threshold in (0.3, 0.7, 0.45):
+        scores = torch.rand(90, generator=generator)
+        targets = torch.randint(2, (90,), generator=generator)
+        outputs.update(scores, targets, torch.tensor(1.0))
+
+        result = outputs.compute(threshold=threshold)
+        outputs.reset()
+
+        at = {"threshold": threshold}
+        assert float(result["acc_at_threshold"]) == float(binary_accuracy(scores, targets, **at))
+        assert float(result["f1_at_threshold"]) == float(binary_f1_score(scores, targets, **at))
+        assert float(result["acc"]) == float(binary_accuracy(scores, targets))
+
+
+def test_an_update_keeps_a_loss_per_batch_and_counts_itself():
+    outputs = EpochOutputs("regression", None)
+    outputs.update(torch.randn(5), torch.randn(5), torch.tensor(2.0))
+    outputs.update(torch.randn(0), torch.randn(0), torch.tensor(float("nan")))  # an empty share
+
+    assert outputs.update_called and outputs._update_count == 2
+    assert [float(loss) for loss in outputs.row_losses] == [10.0]
+    assert float(outputs.compute()["loss"]) == pytest.approx(2.0)

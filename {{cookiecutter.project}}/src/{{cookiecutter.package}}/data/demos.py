@@ -12,12 +12,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn import datasets
 
 from ..support.errors import UserError
 
 # The generators' points do not depend on `seed`: the table is the data set, not a draw per run.
 GENERATOR_STATE = 0
+
+
+def _datasets() -> Any:
+    """scikit-learn's datasets module, imported when a demo needs it: importing it costs 0.2-0.3 s,
+    and every run reads this file (the data module imports `load_demo`), a user's table too."""
+    from sklearn import datasets
+
+    return datasets
 
 
 def heart() -> pd.DataFrame:
@@ -32,13 +39,13 @@ def _points(features: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
 
 def moons(rows: int = 1000, noise: float = 0.2) -> pd.DataFrame:
     """Two interleaving half circles (scikit-learn's make_moons)."""
-    return _points(*datasets.make_moons(rows, noise=noise, random_state=GENERATOR_STATE))
+    return _points(*_datasets().make_moons(rows, noise=noise, random_state=GENERATOR_STATE))
 
 
 def circles(rows: int = 1000, noise: float = 0.1) -> pd.DataFrame:
     """A circle inside a larger one (scikit-learn's make_circles, inner radius half the outer)."""
     return _points(
-        *datasets.make_circles(rows, noise=noise, factor=0.5, random_state=GENERATOR_STATE)
+        *_datasets().make_circles(rows, noise=noise, factor=0.5, random_state=GENERATOR_STATE)
     )
 
 
@@ -54,8 +61,9 @@ def spirals(rows: int = 1000, noise: float = 0.05, turns: float = 1.5) -> pd.Dat
     return _points(features, labels)
 
 
-def _bundled(loader: Callable[..., Any], label_names: bool) -> pd.DataFrame:
-    bunch = loader(as_frame=True)
+def _bundled(loader: str, label_names: bool) -> pd.DataFrame:
+    """scikit-learn's bundled table that its function `loader` returns, as one frame."""
+    bunch = getattr(_datasets(), loader)(as_frame=True)
     frame = bunch.frame
     if label_names:  # "malignant"/"benign" rather than 0/1: predictions in the data set's own terms
         frame["target"] = np.asarray(bunch.target_names)[frame["target"].to_numpy()]
@@ -64,22 +72,22 @@ def _bundled(loader: Callable[..., Any], label_names: bool) -> pd.DataFrame:
 
 def breast_cancer() -> pd.DataFrame:
     """569 tumours, 30 measurements, target malignant or benign (binary)."""
-    return _bundled(datasets.load_breast_cancer, label_names=True)
+    return _bundled("load_breast_cancer", label_names=True)
 
 
 def wine() -> pd.DataFrame:
     """178 wines, 13 chemical measurements, target class_0, class_1 or class_2 (multiclass)."""
-    return _bundled(datasets.load_wine, label_names=True)
+    return _bundled("load_wine", label_names=True)
 
 
 def digits() -> pd.DataFrame:
     """1797 hand-written digits as 8x8 pixel intensities (0-16), target 0-9 (multiclass)."""
-    return _bundled(datasets.load_digits, label_names=False)
+    return _bundled("load_digits", label_names=False)
 
 
 def diabetes() -> pd.DataFrame:
     """442 patients, 10 standardised measurements, target disease progression (regression)."""
-    return _bundled(datasets.load_diabetes, label_names=False)
+    return _bundled("load_diabetes", label_names=False)
 
 
 DEMOS: dict[str, Callable[..., pd.DataFrame]] = {

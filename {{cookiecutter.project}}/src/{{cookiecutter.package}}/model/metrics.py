@@ -70,10 +70,11 @@ def task_metrics(
     return MetricCollection(built)
 
 
-def metrics_at_threshold(threshold: float, validate_args: bool = True, **options: Any) -> Any:
+def metrics_at_threshold(validate_args: bool = True, **options: Any) -> Any:
     """The binary metrics that take a decision threshold (their class has a `threshold`
-    argument, so a metric line added to METRICS joins in by itself), at `threshold`, named with
-    AT_THRESHOLD, as a MetricCollection."""
+    argument, so a metric line added to METRICS joins in by itself), named with AT_THRESHOLD, as
+    a MetricCollection. Built once: `set_threshold` points them at each epoch's threshold, which
+    spares building new metrics at every validation."""
     import inspect
 
     from torchmetrics import MetricCollection
@@ -83,5 +84,15 @@ def metrics_at_threshold(threshold: float, validate_args: bool = True, **options
         metric_class = _metric_class(path)
         if "threshold" in inspect.signature(metric_class).parameters:
             arguments = {**options, **settings, "validate_args": validate_args}
-            built[name + AT_THRESHOLD] = metric_class(threshold=threshold, **arguments)
+            built[name + AT_THRESHOLD] = metric_class(**arguments)
     return MetricCollection(built)
+
+
+def set_threshold(metrics: Any, threshold: float) -> None:
+    """Point every metric of `metrics_at_threshold`'s collection at `threshold`. torchmetrics keeps
+    the argument as the metric's `threshold` attribute and reads it at each update; a metric that
+    kept it elsewhere would be caught here rather than measured at the wrong threshold."""
+    for name, metric in metrics.items(keep_base=True, copy_state=False):
+        if not hasattr(metric, "threshold"):
+            raise TypeError(f"{name}: {type(metric).__name__} keeps no `threshold` attribute")
+        metric.threshold = threshold
