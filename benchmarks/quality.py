@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
+import baking
 from quality_baselines import (
     hist_gradient_boosting,
     linear,
@@ -43,7 +44,6 @@ from quality_baselines import (
 from quality_tables import TABLES
 
 HERE = Path(__file__).resolve().parent
-TEMPLATE = HERE.parent
 PROJECT_NAME = "Quality Bench"
 PACKAGE = "quality_bench"
 METRICS = {"binary": "auroc", "multiclass": "acc", "regression": "r2"}
@@ -91,22 +91,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def bake_and_install(workdir: Path) -> Path:
-    """Bake the default project as a user would and install it into this environment."""
-    from cookiecutter.main import cookiecutter
-
-    project = Path(
-        cookiecutter(
-            str(TEMPLATE),
-            no_input=True,
-            output_dir=str(workdir),
-            overwrite_if_exists=True,
-            extra_context={"project_name": PROJECT_NAME},
-        )
-    )
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation", "-e", project],
-        check=True,
-    )
+    """Bake and install the default project (baking.py), and make its code importable here."""
+    project = baking.bake_and_install(workdir, PROJECT_NAME)
     # This process imports the project's own split code: the fresh install's path is not on
     # sys.path until the next interpreter starts.
     sys.path.insert(0, str(project / "src"))

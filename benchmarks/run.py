@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from baking import bake_and_install
 from devices import DEVICES, no_gpu_reason
 from plain_loop import THREADS
 from synthetic import FEATURES, TARGET, feature_names, write_table
@@ -70,35 +71,6 @@ def cases(args: argparse.Namespace) -> list[Case]:
         Case(1024, args.rows, ("a_project", "b_plain_loop", "c_per_row", "d_bare_lightning")),
         Case(32, args.small_rows, ("a_project", "b_plain_loop", "d_bare_lightning")),
     ]
-
-
-def bake_and_install(workdir: Path) -> Path:
-    """Bake the default project as a user would and install it into this environment."""
-    from cookiecutter.main import cookiecutter
-
-    project = Path(
-        cookiecutter(
-            str(TEMPLATE),
-            no_input=True,
-            output_dir=str(workdir),
-            overwrite_if_exists=True,
-            extra_context={"project_name": "Bench Project"},
-        )
-    )
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-build-isolation",
-            "-e",
-            str(project),
-        ],
-        check=True,
-    )
-    return project
 
 
 def train_command(run_dir: Path, device: str, extra: list[str]) -> list[str]:
@@ -385,7 +357,7 @@ def main() -> None:
     workdir = TEMPLATE / "build/bench"
     workdir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="runs-", dir=workdir))
-    bake_and_install(workdir / "project")
+    bake_and_install(workdir / "project", "Bench Project")
     report: dict = {
         "device": args.device,
         "features": FEATURES,
