@@ -3,17 +3,11 @@
 import lightning as L
 from conftest import QUIET
 
-from {{ cookiecutter.package }}.callbacks.idle_hooks import silence_idle_hooks
-from {{ cookiecutter.package }}.support.build import build_callbacks, build_trainer
-
-TRAINING_STEP_HOOKS = (
-    "on_train_batch_start",
-    "on_before_backward",
-    "on_after_backward",
-    "on_before_optimizer_step",
-    "on_before_zero_grad",
-    "on_train_batch_end",
+from {{ cookiecutter.package }}.callbacks.idle_hooks import (
+    TRAINING_STEP_HOOKS,
+    silence_idle_hooks,
 )
+from {{ cookiecutter.package }}.support.build import build_callbacks, build_trainer
 
 
 def called_hooks(trainer: L.Trainer, hooks) -> set[tuple[str, str]]:

@@ -25,13 +25,17 @@ that keeps the hook, so a later Lightning that renames them is only slower, neve
 import lightning as L
 from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 
-BATCH_HOOKS = (
+# The callback hooks Lightning calls at every training step, then those of the other loops.
+TRAINING_STEP_HOOKS = (
     "on_train_batch_start",
     "on_before_backward",
     "on_after_backward",
     "on_before_optimizer_step",
     "on_before_zero_grad",
     "on_train_batch_end",
+)
+BATCH_HOOKS = (
+    *TRAINING_STEP_HOOKS,
     "on_validation_batch_start",
     "on_validation_batch_end",
     "on_test_batch_start",
