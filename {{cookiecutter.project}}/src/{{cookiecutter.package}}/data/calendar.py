@@ -43,11 +43,20 @@ def date_format(values: pd.Series) -> str | None:
     if pd.api.types.is_datetime64_any_dtype(values):
         return TIMESTAMPS
     present = values.dropna()
-    if present.empty or pd.api.types.infer_dtype(present, skipna=True) != "string":
+    sample = present.iloc[:SAMPLE]
+    if sample.empty or pd.api.types.infer_dtype(sample, skipna=True) != "string":
+        return None
+    written = _sampled_format(sample)
+    # The whole column only for a candidate: most text is no date, and these scans are long.
+    if written is None or pd.api.types.infer_dtype(present, skipna=True) != "string":
         return None
     if pd.to_numeric(present, errors="coerce").notna().any():
         return None  # numbers, or text a number of which the role code judges
-    sample = present.iloc[:SAMPLE]
+    return written
+
+
+def _sampled_format(sample: pd.Series) -> str | None:
+    """The format that reads every sampled value, guessed from the first one, or None."""
     first = str(sample.iloc[0]).strip()
     for day_first in (False, True):
         with warnings.catch_warnings():  # "parsing dates in %d/%m format": the loop tries both
