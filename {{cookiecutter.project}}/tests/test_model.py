@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from {{ cookiecutter.package }}.model import mlp
+from {{ cookiecutter.package }}.model.dropout import Dropout
 from {{ cookiecutter.package }}.model.layers import ACTIVATIONS, INITIALISATIONS
 from {{ cookiecutter.package }}.model.losses import build_loss
 from {{ cookiecutter.package }}.model.quantile_loss import QuantileLoss
@@ -93,3 +94,33 @@ def test_compiled_network_keeps_the_checkpoint_parameter_names():
         )
 
     assert module(True).state_dict().keys() == module(False).state_dict().keys()
+
+
+def test_cpu_dropout_drops_at_rate_p_and_keeps_the_expected_value():
+    torch.manual_seed(0)
+    layer = Dropout(0.3)
+    features = torch.ones(400, 500)
+    dropped = layer(features)
+    assert (dropped == 0).float().mean().item() == pytest.approx(0.3, abs=0.005)
+    assert dropped.mean().item() == pytest.approx(1.0, abs=0.01)
+    # every 16-bit lane of the random words is used: each column drops at the same rate
+    by_column = (dropped == 0).float().mean(dim=0)
+    assert by_column.min().item() > 0.2 and by_column.max().item() < 0.4
+    assert not torch.equal(dropped, layer(features)), "a fresh mask every call"
+
+
+def test_cpu_dropout_is_the_identity_in_evaluation_and_its_gradient_follows_the_mask():
+    layer = Dropout(0.5)
+    features = torch.randn(64, 32, requires_grad=True)
+    assert torch.equal(layer.eval()(features), features)
+    layer.train()
+    dropped = layer(features)
+    dropped.sum().backward()
+    assert torch.equal(features.grad, (dropped != 0).float() * 2.0)
+    assert torch.equal(Dropout(1.0)(features), torch.zeros_like(features))
+
+
+def test_networks_use_the_cpu_dropout_that_the_schedules_reach():
+    net = mlp.MLP(8, 1, hidden_sizes=[16, 16], dropout=0.2)
+    dropouts = [layer for layer in net.modules() if isinstance(layer, nn.Dropout)]
+    assert len(dropouts) == 2 and all(isinstance(layer, Dropout) for layer in dropouts)

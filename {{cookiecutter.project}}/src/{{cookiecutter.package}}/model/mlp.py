@@ -2,13 +2,14 @@
 
 It follows the network contract (model/__init__.py): built with `input_size`, `output_size` and
 the settings of configs/model/mlp.yaml; `forward` maps a float batch (rows, input_size) to raw
-outputs (rows, output_size); its dropout is `torch.nn.Dropout` modules, which the dropout schedules
-reach.
+outputs (rows, output_size); its dropout is model/dropout.py's subclass of `torch.nn.Dropout`
+(cheaper on a CPU), which the dropout schedules reach.
 """
 
 import torch
 from torch import nn
 
+from .dropout import Dropout
 from .layers import activation as make_activation
 from .layers import initialise
 
@@ -29,7 +30,7 @@ class MLP(nn.Module):
         layers: list[nn.Module] = []
         width = input_size
         for hidden in hidden_sizes:
-            layers += [nn.Linear(width, hidden), make_activation(activation), nn.Dropout(dropout)]
+            layers += [nn.Linear(width, hidden), make_activation(activation), Dropout(dropout)]
             width = hidden
         layers.append(nn.Linear(width, output_size))
         self.layers = nn.Sequential(*layers)

@@ -19,6 +19,7 @@ a dropout schedule sets both dropouts to the scheduled value.
 import torch
 from torch import nn
 
+from .dropout import Dropout
 from .layers import activation as make_activation
 from .layers import initialise
 from .layers import normalization as make_normalization
@@ -39,9 +40,9 @@ class ResidualBlock(nn.Module):
             make_normalization(normalization, width),
             nn.Linear(width, hidden),
             make_activation(activation),
-            nn.Dropout(dropout),
+            Dropout(dropout),
             nn.Linear(hidden, width),
-            nn.Dropout(residual_dropout),
+            Dropout(residual_dropout),
         )
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
