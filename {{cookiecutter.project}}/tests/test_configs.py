@@ -149,6 +149,7 @@ def test_every_app_config_composes(tmp_path, config_name, overrides):
         ("model.init=zeros", "model.init"),
         ("model.compile=maybe", "model.compile"),
         ("trainer.max_epochs=0", "trainer.max_epochs"),
+        ("step_budget=0", "step_budget"),
         ("torch_threads=0", "torch_threads"),
         ("data.test_fraction=1.2", "data.test_fraction"),
         ("data.task=ranking", "data.task"),

@@ -66,6 +66,7 @@ def train(
     from .support.hparams import flat_hparams, log_hparams, metric_names
     from .support.mlflow_runs import record_mlflow_run
     from .support.reports import (
+        budget_line,
         one_class_note,
         print_metrics,
         print_resume,
@@ -76,6 +77,7 @@ def train(
     )
     from .support.resume_checks import check_resumable, record_resume
     from .support.run_dirs import save_run_config, unwritable_reason
+    from .support.step_budget import budgeted_epochs, steps_per_epoch
 
     resume = resume_checkpoint(cfg.ckpt_path, checkpoint_dir(cfg))
     for key, folder in checkpoint_dirs(cfg).items():
@@ -97,6 +99,16 @@ def train(
     cfg.data.task = datamodule.task
     cfg.loss = with_balanced_weights(loss_for_task(cfg.loss, datamodule.task), datamodule)
     check_monitors(cfg)
+    # Recorded as used too: the epochs that the step budget leaves (support/step_budget.py).
+    per_epoch = steps_per_epoch(
+        len(datamodule.split_rows["train"]),
+        datamodule.batch_size,
+        cfg.trainer.get("accumulate_grad_batches") or 1,
+    )
+    epochs = budgeted_epochs(cfg.trainer.max_epochs, cfg.step_budget, per_epoch)
+    if print_data:
+        report_data([budget_line(epochs, per_epoch, cfg.trainer.max_epochs, cfg.step_budget)])
+    cfg.trainer.max_epochs = epochs
     module = build_module(cfg, datamodule)
     ckpt_path = None
     if resume is not None:

@@ -258,6 +258,7 @@ def check_config(cfg: DictConfig) -> None:
     """Raise UserError naming the first setting that is out of range or does not fit the others."""
     _require(cfg, "seed", lambda v: _is_count(v, 0), "a whole number >= 0")
     _require(cfg, "torch_threads", lambda v: _is_count(v, 1), "a whole number >= 1, or null")
+    _require(cfg, "step_budget", lambda v: _is_count(v, 1), "a whole number >= 1, or null")
     _require(cfg, "model.compile", lambda v: isinstance(v, bool), "true or false")
     _require(cfg, "data.batch_size_per_device", lambda v: isinstance(v, bool), "true or false")
     _require(

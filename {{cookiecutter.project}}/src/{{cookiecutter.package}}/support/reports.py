@@ -22,6 +22,19 @@ def report_data(lines: list[str]) -> None:
     log.info("\n".join(lines))
 
 
+def budget_line(epochs: int, per_epoch: int, max_epochs: int, step_budget: int | None) -> str:
+    """How long the run trains: its epochs, and which limit set them."""
+    limit = (
+        f"step_budget={step_budget} steps"
+        if epochs < max_epochs
+        else f"trainer.max_epochs={max_epochs}"
+    )
+    return (
+        f"training: up to {epochs} epochs of {per_epoch} steps ({limit}; early stopping may "
+        "end it sooner)"
+    )
+
+
 def write_metrics(run_dir: str, metrics: Mapping[str, float]) -> Path:
     """Write one flat JSON object, metric name -> number, as `<run_dir>/metrics.json`."""
     path = Path(run_dir) / "metrics.json"
