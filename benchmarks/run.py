@@ -130,6 +130,7 @@ def project_command(
             "loss=bce",
             "dropout_schedule=none",
             f"trainer.max_epochs={epochs}",
+            "step_budget=null",  # every one of the epochs asked for
             *extra,
         ],
     )

@@ -194,7 +194,9 @@ def test_inputs_and_outputs_are_as_promised(exported, case):
     rows = raw_rows(pd.read_csv(table))
     many = session.run(None, feeds_by_hand(session, rows))[0]
     one = session.run(None, feeds_by_hand(session, rows.head(1)))[0]
-    np.testing.assert_allclose(one, many[:1], rtol=0, atol=1e-6)
+    # Float32 products may round differently in a batch of one (another kernel): a regression
+    # value of about 65 in the target's units moves by its last float32 digit, about 1e-6.
+    np.testing.assert_allclose(one, many[:1], rtol=1e-6, atol=1e-6)
 
 
 def test_a_level_is_matched_by_its_spelling_only(exported):
