@@ -2,6 +2,8 @@
 become calendar numbers, numbers are scaled robustly, and the ONNX graph computes all of it as the
 package does, on small generated tables."""
 
+from statistics import NormalDist
+
 import numpy as np
 import onnx
 import onnxruntime
@@ -176,6 +178,64 @@ def test_robust_scaling_keeps_outliers_within_the_clip():
     standard = TablePreprocessor(["x"], [], numeric_transform="standardize").fit(frame)
     # Standardised, the ordinary values collapse onto one point: why robust scaling exists.
     assert standard.transform(frame)[:500, 0].std() < 1e-3
+
+
+def test_quantile_scores_match_scikit_learns_quantile_transformer():
+    from sklearn.preprocessing import QuantileTransformer
+
+    rng = np.random.default_rng(2)
+    # A heavy tail, and a count whose 0 fills half of the rows (ties across many quantiles).
+    frame = pd.DataFrame(
+        {"tail": rng.lognormal(0, 2, 3000), "count": rng.poisson(0.7, 3000).astype(float)}
+    )
+    ours = TablePreprocessor(["tail", "count"], [], numeric_transform="quantile").fit(frame)
+    # Between the tails, scikit-learn's scores (it interpolates levels, then takes their normal
+    # score; here the scores themselves are interpolated, which differs only where they curve).
+    inner = np.quantile(frame["tail"], np.linspace(0.05, 0.95, 37))
+    new = pd.DataFrame({"tail": inner, "count": 1.0})
+    theirs = QuantileTransformer(n_quantiles=1000, output_distribution="normal")
+    expected = theirs.fit(frame[["tail"]].to_numpy()).transform(new[["tail"]].to_numpy())[:, 0]
+    np.testing.assert_allclose(ours.transform(new)[:, 0], expected, atol=0.01)
+    # Beyond the knots: the end scores, about +-5.2 (levels 1e-7 from 0 and 1).
+    ends = ours.transform(pd.DataFrame({"tail": [-1.0, 1e9], "count": 1.0}))[:, 0]
+    np.testing.assert_allclose(ends, [-5.199, 5.199], atol=0.001)
+    # A tied value gets the mean score of the levels it fills: for the count's 0, filling the
+    # lowest share p, the mean of a standard normal below its p-quantile, -pdf(z) / p.
+    share = float((frame["count"] == 0).mean())
+    z = NormalDist().inv_cdf(share)
+    zero = ours.transform(pd.DataFrame({"tail": [1.0], "count": [0.0]}))[0, 1]
+    assert zero == pytest.approx(-NormalDist().pdf(z) / share, abs=0.02)
+
+
+def test_quantile_scores_of_a_constant_column_are_zero_and_the_state_is_plain_lists():
+    frame = pd.DataFrame({"same": [4.0] * 50, "x": np.arange(50.0)})
+    fitted = TablePreprocessor(["same", "x"], [], numeric_transform="quantile").fit(frame)
+    assert np.all(
+        fitted.transform(pd.DataFrame({"same": [3.0, 4.0, 9.0], "x": [1, 2, 3]}))[:, 0] == 0
+    )
+    state = fitted.state_dict()
+    assert all(type(v) is float for pair in state["quantiles"] for part in pair for v in part)
+    loaded = TablePreprocessor([], [])
+    loaded.load_state_dict(state)
+    np.testing.assert_array_equal(loaded.transform(frame), fitted.transform(frame))
+
+
+def test_the_graph_gives_the_quantile_scores_the_package_does():
+    frame = city_table()
+    rng = np.random.default_rng(3)
+    frame["x"] = rng.lognormal(0, 2, len(frame))
+    frame["few"] = rng.integers(0, 3, len(frame)).astype(float)  # 3 distinct values: 3 knots
+    frame.loc[::7, "x"] = np.nan
+    preprocessor = TablePreprocessor(["x", "few"], ["city"], numeric_transform="quantile")
+    preprocessor.fit(frame)
+    new = pd.DataFrame(
+        {
+            "x": [-5.0, 0.0, 0.5, 3.0, 1e6, np.nan, float(frame["x"].max())],
+            "few": [0.0, 1.0, 1.5, 2.0, 7.0, -1.0, np.nan],
+            "city": ["c3"] * 7,
+        }
+    )
+    np.testing.assert_allclose(run_onnx(preprocessor, new), preprocessor.transform(new), atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- the module's side

@@ -40,6 +40,8 @@ CASES = {
     # A date column and an embedded one (fresh_table's wide table), robust-scaled numbers, each
     # number embedded periodically.
     "binary-wide": ("binary", ("model.numeric_embedding=periodic",)),
+    # Numbers as normal scores of their training quantiles, which the graph interpolates.
+    "regression-quantile": ("regression", ("data.numeric_transform=quantile",)),
 }
 NUMERIC = ["age", "income"]
 CATEGORICAL = ["plan", "region", "active", "children"]

@@ -10,7 +10,9 @@ takes the user's own columns:
   that it holds before 1970 too), the numbers pandas gives in training;
 - the numbers (numeric columns, then calendar numbers) become the training median where missing
   (IsNaN, IsInf, Or, Where), then are scaled as in training (Sub, Div, and the smooth clip of
-  `robust`), in float64 like training, so only a float32 input itself rounds;
+  `robust`; for `quantile`, each number's knot interval is counted with GreaterOrEqual against
+  its knots, and GatherElements picks the interval's ends and scores to interpolate between), in
+  float64 like training, so only a float32 input itself rounds;
 - a categorical column is a string input of shape (rows, 1) holding each row's level spelled as
   `level_name` spells it ("True"/"False" for booleans, "1" for 1 or 1.0) and MISSING_LEVEL for a
   missing one. One string Equal against the known levels makes its one-hot block, so a level
@@ -52,6 +54,7 @@ EXPORTED_STATE = (
     "medians",
     "centres",
     "scales",
+    "quantiles",
     "categories",
 )
 # Days from 0000-03-01 to 1970-01-01, and the days of a 400-year era: civil_from_days' constants.
@@ -177,6 +180,51 @@ def preprocessing_model(
         }
         return [numbers[part] for part in parts]
 
+    def quantile(values: str, quantiles: list) -> str:
+        """The normal scores of `values` (rows, numbers), as scaling.quantile_scores gives them.
+        Each number's knots and scores are a column of two (knots, numbers) tables, padded past
+        its last knot with knots that no value reaches."""
+        longest = max(len(column_knots) for column_knots, _ in quantiles)
+        knots = np.full((longest, len(quantiles)), np.inf)
+        scores = np.zeros((longest, len(quantiles)))
+        for j, (column_knots, column_scores) in enumerate(quantiles):
+            knots[: len(column_knots), j] = column_knots
+            scores[: len(column_scores), j] = column_scores
+        ends = np.asarray([[k[0] for k, _ in quantiles], [k[-1] for k, _ in quantiles]])
+        lowest, highest = constant("lowest_knots", ends[:1]), constant("highest_knots", ends[1:])
+        # Within the knots (beyond them: the end scores), then the inner knots each value has
+        # reached, counted over (rows, inner knots, numbers): its interval, 0 .. knots - 2.
+        # Rounded to float32 as in training (scaling.as_float32): dates' numbers too.
+        rounded = node(
+            "Cast",
+            [node("Cast", [values], "float32", to=TensorProto.FLOAT)],
+            "rounded",
+            to=TensorProto.DOUBLE,
+        )
+        inside = node("Min", [node("Max", [rounded, lowest], "above_lowest"), highest], "inside")
+        axis = constant("knot_axis", np.asarray([1], dtype=np.int64))
+        reached = node(
+            "GreaterOrEqual",
+            [
+                node("Unsqueeze", [inside, axis], "inside_3d"),
+                constant("inner_knots", knots[np.newaxis, 1:-1]),
+            ],
+            "reached",
+        )
+        counted = node("Cast", [reached], "reached_count", to=TensorProto.INT64)
+        below = node("ReduceSum", [counted, axis], "interval", keepdims=0)
+        above = node("Add", [below, constant("next_knot", np.ones((1, 1), np.int64))], "next")
+        knot_table, score_table = constant("knots", knots), constant("scores", scores)
+
+        def pick(table: str, index: str, name: str) -> str:
+            return node("GatherElements", [table, index], name, axis=0)
+
+        low, high = pick(knot_table, below, "low_knot"), pick(knot_table, above, "high_knot")
+        low_score = pick(score_table, below, "low_score")
+        high_score = pick(score_table, above, "high_score")
+        share = node("Div", [minus(inside, low), minus(high, low)], "share")
+        return plus(low_score, node("Mul", [share, minus(high_score, low_score)], "rise"))
+
     numbers: list[str] = []
     numeric = preprocessor.numeric
     if numeric:
@@ -208,6 +256,8 @@ def preprocessing_model(
         )
         centred = node("Sub", [imputed, row_of(preprocessor.centres, "centres")], "centred")
         scaled = node("Div", [centred, row_of(preprocessor.scales, "scales")], "scaled")
+        if preprocessor.numeric_transform == "quantile":
+            scaled = quantile(scaled, preprocessor.quantiles)
         if preprocessor.numeric_transform == "robust":  # x / sqrt(1 + (x / CLIP_AT)^2)
             ratio = node("Div", [scaled, number(CLIP_AT)], "ratio")
             bend = node("Sqrt", [plus(node("Mul", [ratio, ratio], "square"), 1.0)], "bend")

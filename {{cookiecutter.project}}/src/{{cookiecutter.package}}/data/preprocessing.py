@@ -3,7 +3,7 @@
 The matrix a row becomes, in this order:
 - one number per numeric column and per calendar number of a date column (calendar.py): a
   missing value becomes the training median, then the number is scaled as `numeric_transform`
-  says (scaling.py: robust or standardize);
+  says (scaling.py: robust, standardize or quantile);
 - a one-hot block per categorical column with at most MAX_ONE_HOT_LEVELS levels, over its known
   levels (declared up front, or seen in training); a level never seen in training is all zeros;
 - one code per categorical column with more levels, which the module's embedding table reads
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import calendar_numbers, date_parts, parse_dates
-from .scaling import centre_and_scale, scaled
+from .scaling import centre_and_scale, quantile_knots, quantile_scores, scaled
 
 # The level a missing category becomes; with data.missing=impute, training rows teach it.
 MISSING_LEVEL = "missing"
@@ -110,6 +110,8 @@ class TablePreprocessor:
         self.medians: list[float] = []
         self.centres: list[float] = []
         self.scales: list[float] = []
+        # numeric_transform=quantile: each number's [knots, normal scores] (scaling.py).
+        self.quantiles: list[list[list[float]]] = []
         self.categories: dict[str, list[str]] = {}
 
     @property
@@ -148,11 +150,17 @@ class TablePreprocessor:
 
     def fit(self, frame: pd.DataFrame, rows: np.ndarray | None = None) -> "TablePreprocessor":
         self.medians, self.centres, self.scales, self.date_parts = [], [], [], {}
+        self.quantiles = []
         for _, values in self._number_columns(frame, rows):
             median = float(np.nanmedian(values)) if np.isfinite(values).any() else 0.0
             imputed = np.where(np.isnan(values), median, values)
-            centre, scale = centre_and_scale(imputed, self.numeric_transform)
             self.medians.append(median)
+            if self.numeric_transform == "quantile":
+                self.quantiles.append(list(quantile_knots(imputed)))
+                self.centres.append(0.0)
+                self.scales.append(1.0)
+                continue
+            centre, scale = centre_and_scale(imputed, self.numeric_transform)
             self.centres.append(centre)
             self.scales.append(scale)
         self.categories = {}
@@ -185,7 +193,10 @@ class TablePreprocessor:
         for j, (_, values) in enumerate(self._number_columns(frame, rows)):
             values = np.where(np.isnan(values), self.medians[j], values)
             transform = self.numeric_transform
-            features[:, j] = scaled(values, self.centres[j], self.scales[j], transform)
+            if transform == "quantile":
+                features[:, j] = quantile_scores(values, *self.quantiles[j])
+            else:
+                features[:, j] = scaled(values, self.centres[j], self.scales[j], transform)
         offset = len(self.number_names)
         for col in self.categorical:
             codes = self._codes(frame, col, rows)
@@ -231,6 +242,7 @@ class TablePreprocessor:
             "medians": self.medians,
             "centres": self.centres,
             "scales": self.scales,
+            "quantiles": self.quantiles,
             "categories": self.categories,
         }
 
@@ -244,4 +256,6 @@ class TablePreprocessor:
         self.medians = list(state["medians"])
         self.centres = list(state["centres"])
         self.scales = list(state["scales"])
+        # Checkpoints from before the quantile transform have no such key.
+        self.quantiles = [list(pair) for pair in state.get("quantiles", [])]
         self.categories = {col: list(levels) for col, levels in state["categories"].items()}
