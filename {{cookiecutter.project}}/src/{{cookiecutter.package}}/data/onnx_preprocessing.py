@@ -254,10 +254,11 @@ def preprocessing_model(
         imputed = node(
             "Where", [missing, row_of(preprocessor.medians, "medians"), values], "imputed"
         )
-        centred = node("Sub", [imputed, row_of(preprocessor.centres, "centres")], "centred")
-        scaled = node("Div", [centred, row_of(preprocessor.scales, "scales")], "scaled")
-        if preprocessor.numeric_transform == "quantile":
-            scaled = quantile(scaled, preprocessor.quantiles)
+        if preprocessor.numeric_transform == "quantile":  # its centres and scales are 0 and 1
+            scaled = quantile(imputed, preprocessor.quantiles)
+        else:
+            centred = node("Sub", [imputed, row_of(preprocessor.centres, "centres")], "centred")
+            scaled = node("Div", [centred, row_of(preprocessor.scales, "scales")], "scaled")
         if preprocessor.numeric_transform == "robust":  # x / sqrt(1 + (x / CLIP_AT)^2)
             ratio = node("Div", [scaled, number(CLIP_AT)], "ratio")
             bend = node("Sqrt", [plus(node("Mul", [ratio, ratio], "square"), 1.0)], "bend")
