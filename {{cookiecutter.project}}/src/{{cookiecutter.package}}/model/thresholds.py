@@ -46,22 +46,25 @@ def choose_threshold(
     """
     import torch
 
-    scores = scores.detach().float().flatten()
-    positive = targets.detach().flatten() == 1
-    positives, negatives = int(positive.sum()), int((~positive).sum())
+    from .ranking import counts_at_or_below
+
+    if scores.numel() == 0:
+        return None
+    scores = scores.detach().flatten()
+    rows, positives_at_or_below, negatives_at_or_below = counts_at_or_below(
+        scores, targets.detach() == 1
+    )
+    positives, negatives = int(positives_at_or_below[-1]), int(negatives_at_or_below[-1])
     if positives == 0 or negatives == 0:
         return None
-    distinct = torch.unique(scores)  # sorted, ascending
+    distinct = scores[rows].float()  # ascending
     lowest = distinct[:1]
     below_all = torch.where(lowest > 0, torch.zeros_like(lowest), lowest - 1)
     cuts = torch.cat([below_all, distinct])  # `score > cut`: every row, ..., no row
     above = torch.cat([distinct, torch.maximum(distinct[-1:], torch.ones_like(lowest))])
-    true_positives = positives - torch.searchsorted(
-        scores[positive].sort().values, cuts, right=True
-    )
-    false_positives = negatives - torch.searchsorted(
-        scores[~positive].sort().values, cuts, right=True
-    )
+    none = positives_at_or_below.new_zeros(1)  # at or below the cut below every score
+    true_positives = positives - torch.cat([none, positives_at_or_below])
+    false_positives = negatives - torch.cat([none, negatives_at_or_below])
     if criterion == "balanced_accuracy":
         value = (true_positives / positives + 1 - false_positives / negatives) / 2
     elif criterion == "f1":
