@@ -1,6 +1,7 @@
 """Files in and out: CSV and Parquet by extension, one clear line for every unusable file."""
 
 import os
+import warnings
 
 import pandas as pd
 import pytest
@@ -27,9 +28,52 @@ def test_csv_is_read_in_chunks_that_join_into_one_table(tmp_path, monkeypatch):
     from {{ cookiecutter.package }}.data import tables
 
     monkeypatch.setattr(tables, "CSV_CHUNK_ROWS", 2)
+    monkeypatch.setattr(tables, "ONE_READ_BYTES", 0)  # every file counts as large
     frame = pd.DataFrame({"n": range(7), "label": list("abcdefg")})
     frame.to_csv(tmp_path / "t.csv", index=False)
     pd.testing.assert_frame_equal(read_table(str(tmp_path / "t.csv")), frame, check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "large", "chunked"),
+    [("t.csv", False, False), ("t.csv", True, True), ("t.csv.gz", False, True)],
+)
+def test_a_small_plain_csv_is_parsed_in_one_call(tmp_path, monkeypatch, name, large, chunked):
+    from {{ cookiecutter.package }}.data import tables
+
+    if large:
+        monkeypatch.setattr(tables, "ONE_READ_BYTES", 10)
+    calls = []
+    read_csv = pd.read_csv
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("chunksize"))
+        return read_csv(*args, **kwargs)
+
+    monkeypatch.setattr(tables.pd, "read_csv", counted)
+    FRAME.to_csv(tmp_path / name, index=False)
+
+    assert read_table(str(tmp_path / name))["colour"].tolist()[::2] == ["red", "blue"]
+    assert calls == [tables.CSV_CHUNK_ROWS if chunked else None]
+
+
+def test_a_column_of_numbers_then_text_reads_alike_either_way(tmp_path, monkeypatch):
+    from {{ cookiecutter.package }}.data import tables
+    from {{ cookiecutter.package }}.data.written_values import find_written_values
+
+    # Long enough that pandas' one call guesses the column's type block by block, as parts do:
+    # numbers in some blocks, text in the one with "1,234", which written_values.py then reads.
+    values = [str(i) for i in range(300_000)] + ["1,234"]
+    pd.DataFrame({"amount": values, "y": 1}).to_csv(tmp_path / "t.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no DtypeWarning reaches the user
+        at_once = read_table(str(tmp_path / "t.csv"))
+    monkeypatch.setattr(tables, "ONE_READ_BYTES", 0)
+    in_chunks = read_table(str(tmp_path / "t.csv"))
+
+    read = [find_written_values(frame, ["amount"], ".")[0] for frame in (at_once, in_chunks)]
+    pd.testing.assert_frame_equal(*read)
+    assert read[0]["amount"].iloc[-2:].tolist() == [299_999, 1234]
 
 
 @pytest.mark.parametrize(
