@@ -120,6 +120,16 @@ def test_cpu_dropout_is_the_identity_in_evaluation_and_its_gradient_follows_the_
     assert torch.equal(Dropout(1.0)(features), torch.zeros_like(features))
 
 
+def test_dropout_at_zero_passes_its_input_on_while_training():
+    layer = Dropout(0.0)
+    features = torch.randn(64, 32, requires_grad=True)
+    assert layer.training
+    assert layer(features) is features  # as torch's own dropout returns it
+    assert nn.functional.dropout(features, 0.0, training=True) is features
+    layer.p = 0.4  # a dropout schedule raising it: the mask is back
+    assert (layer(features) == 0).any()
+
+
 def test_networks_use_the_cpu_dropout_that_the_schedules_reach():
     net = mlp.MLP(8, 1, hidden_sizes=[16, 16], dropout=0.2)
     dropouts = [layer for layer in net.modules() if isinstance(layer, nn.Dropout)]

@@ -4,8 +4,8 @@ On a CPU, torch's dropout draws one 32-bit random number per unit (a Bernoulli s
 a 256-wide layer that costs more than the layer's matrix product: measured here, three dropout
 layers took about half of a training step of the 3 x 256 MLP at batch 256. This module draws 64
 random bits per four units instead and keeps a unit when its 16 bits reach the level that
-`p` sets, so `p` is honoured to 1/65536. In evaluation, at p = 0 or 1 and on other devices (a
-GPU's generator is fast) it is torch's own dropout.
+`p` sets, so `p` is honoured to 1/65536. In evaluation and at p = 0 it passes its input on, as
+torch's does; at p = 1 and on other devices (a GPU's generator is fast) it is torch's own dropout.
 
 It is a subclass of `nn.Dropout`, so the dropout schedules (callbacks/dropout_scheduler.py) and
 anything else that looks for `nn.Dropout` modules still find it and set its `p`.
@@ -22,7 +22,11 @@ class Dropout(nn.Dropout):
     """Zero each unit with probability `p` while training and scale the rest by 1 / (1 - p)."""
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        if not self.training or features.device.type != "cpu" or not 0 < self.p < 1:
+        if self.p == 0 or not self.training:
+            # What torch's dropout returns here too (the input itself), without its call: a
+            # layer at p = 0 (no dropout, or a schedule's start) then costs nothing per step.
+            return features
+        if features.device.type != "cpu" or self.p >= 1:
             return super().forward(features)
         dropped_levels = round(self.p * LEVELS)
         units = features.numel()
