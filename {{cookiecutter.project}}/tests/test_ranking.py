@@ -6,7 +6,11 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torchmetrics.classification import BinaryAUROC as TorchmetricsBinaryAUROC
 
-from {{ cookiecutter.package }}.model.ranking import BinaryAUROC, counts_at_or_below, order_keys
+from {{ cookiecutter.package }}.model.ranking import (
+    BinaryAUROC,
+    counts_at_or_below,
+    order_keys,
+)
 
 
 def test_the_keys_sort_as_the_floats_do():
