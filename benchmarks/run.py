@@ -94,7 +94,7 @@ def project_command(
     Every choice that shapes the network, the optimization or the batches is passed explicitly
     rather than left to the defaults: `data=csv`'s defaults are not (b)'s (three layers of 256
     with a periodic embedding of the numbers, AdamW with a warm-up cosine schedule, an automatic
-    batch size, robust scaling) and may change again, and a benchmark whose (a) quietly trains a
+    batch size, quantile scaling) and may change again, and a benchmark whose (a) quietly trains a
     bigger network measures the defaults' choices, not the project's overhead. So: 29-128-64-1
     with ReLU, PyTorch's initialization, no dropout and no numeric embedding; Adam(lr=1e-3,
     betas 0.9/0.999, no weight decay, torch's default kernel, not the project's fused one) at a

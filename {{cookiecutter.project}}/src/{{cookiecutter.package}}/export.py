@@ -192,6 +192,8 @@ def coarse_columns(preprocessor: Any, rows: "pd.DataFrame") -> dict[str, float]:
     import numpy as np
     import pandas as pd
 
+    if preprocessor.numeric_transform == "quantile":
+        return {}  # it rounds its inputs to float32 itself, as the graph does (data/scaling.py)
     coarse = {}
     # The numeric columns come first among the scaled numbers (date columns are float64 inputs).
     for column, scale in zip(preprocessor.numeric, preprocessor.scales, strict=False):
