@@ -6,6 +6,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torchmetrics.classification import BinaryAUROC as TorchmetricsBinaryAUROC
 
+from {{ cookiecutter.package }}.model.metrics import task_metrics
 from {{ cookiecutter.package }}.model.ranking import (
     BinaryAUROC,
     counts_at_or_below,
@@ -26,6 +27,18 @@ def test_the_keys_sort_as_the_floats_do():
 
 def test_negative_zero_ties_with_zero():
     assert order_keys(torch.tensor([-0.0])) == order_keys(torch.tensor([0.0]))
+
+
+def test_a_nan_of_either_sign_sorts_above_everything_as_torch_sorts_it():
+    nan = torch.tensor([float("nan")])
+    negative_nan = -nan  # the sign bit set: what sigmoid(nan) gives on x86
+    assert negative_nan.view(torch.int32) < 0
+    keys = order_keys(torch.cat([nan, negative_nan, torch.tensor([float("inf"), 1.0])]))
+    assert keys[0] == keys[1] > keys[2] > keys[3]
+    scores = torch.tensor([0.1, 0.9, 0.3, float("nan"), 0.6, 0.2])
+    targets = torch.tensor([0, 1, 0, 1, 1, 0])
+    for shown in (scores, torch.where(scores.isnan(), negative_nan, scores)):
+        assert auroc(shown, targets) == auroc(shown, targets, TorchmetricsBinaryAUROC)
 
 
 def test_the_counts_are_cumulative_per_distinct_score():
@@ -67,6 +80,18 @@ def test_a_perfect_and_a_reversed_ranking():
     assert auroc(scores, targets) == 1.0
     assert auroc(scores, 1 - targets) == 0.0
     assert auroc(torch.full((4,), 0.3), targets) == 0.5  # every pair tied
+
+
+def test_float64_scores_keep_their_own_ties():
+    scores = 0.5 + torch.tensor([0.0, 1e-12, 2e-12, 3e-12], dtype=torch.float64)
+    targets = torch.tensor([0, 1, 0, 1])
+    assert auroc(scores, targets) == auroc(scores, targets, TorchmetricsBinaryAUROC) == 0.75
+
+
+def test_the_binary_tasks_auroc_is_this_one_unchecked():
+    metric = task_metrics("binary", None, validate_args=False)["auroc"]
+    assert isinstance(metric, BinaryAUROC)
+    assert metric.validate_args is False
 
 
 def test_one_class_gives_what_torchmetrics_gives():

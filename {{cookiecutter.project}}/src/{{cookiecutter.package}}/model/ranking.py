@@ -20,9 +20,12 @@ _MAGNITUDE_BITS = 0x7FFFFFFF
 def order_keys(scores: torch.Tensor) -> torch.Tensor:
     """int32 keys that sort as the float32 scores do. An IEEE 754 float's bits, read as a signed
     integer, already order the non-negative floats; the negative ones order backwards until their
-    31 magnitude bits are flipped. Adding 0.0 first turns -0.0 into 0.0, so the two tie."""
-    bits = (scores.float() + 0.0).view(torch.int32)
-    return bits ^ ((bits >> 31) & _MAGNITUDE_BITS)
+    31 magnitude bits are flipped. Adding 0.0 first turns -0.0 into 0.0, so the two tie. A NaN,
+    whatever its sign bit, goes above everything, where torch's float sort puts it."""
+    scores = scores.float() + 0.0
+    bits = scores.view(torch.int32)
+    keys = bits ^ ((bits >> 31) & _MAGNITUDE_BITS)
+    return keys.masked_fill(scores.isnan(), torch.iinfo(torch.int32).max)
 
 
 def counts_at_or_below(
@@ -57,13 +60,15 @@ def auroc_from_counts(positives: torch.Tensor, negatives: torch.Tensor) -> torch
 
 class BinaryAUROC(TorchmetricsBinaryAUROC):
     """torchmetrics' BinaryAUROC (its arguments, updates, DDP states and binned mode), computing
-    the exact AUROC from `counts_at_or_below` instead of its own descending float sort."""
+    the exact AUROC of float32 (or narrower) scores from `counts_at_or_below` instead of its own
+    descending float sort; float64 scores (`trainer.precision=64-true`) keep torchmetrics' sort,
+    whose ties are float64's."""
 
     def compute(self) -> torch.Tensor:
         if self.thresholds is not None or self.max_fpr is not None:
             return super().compute()  # the binned curve, or the partial area: torchmetrics' own
         scores, targets = dim_zero_cat(self.preds), dim_zero_cat(self.target)
-        if len(targets) == 0:
+        if scores.dtype == torch.float64:
             return super().compute()
         _, positives, negatives = counts_at_or_below(scores, targets == 1)
         return auroc_from_counts(positives, negatives)
