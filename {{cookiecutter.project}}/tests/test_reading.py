@@ -346,6 +346,14 @@ def test_text_in_another_script_asks_for_its_encoding(tmp_path):
     assert read["город"].tolist() == ["Москва", "Казань", "Самара"]
 
 
+def test_the_pyarrow_engine_is_refused_as_it_cannot_read_in_parts(tmp_path):
+    customers().to_csv(tmp_path / "plain.csv", index=False)
+    with pytest.raises(UserError, match=r"^data.read.engine='pyarrow' cannot read a file in parts"):
+        read_table(str(tmp_path / "plain.csv"), options={"engine": "pyarrow"})
+    read = read_table(str(tmp_path / "plain.csv"), options={"engine": "python"})
+    assert len(read) == len(customers())
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [

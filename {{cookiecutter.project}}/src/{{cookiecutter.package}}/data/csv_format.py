@@ -137,6 +137,11 @@ def checked_read_options(options: Mapping[str, Any] | None, key: str) -> dict[st
     for name, value in options.items():
         if name in READER_OPTIONS:
             raise UserError(f"{key}.{name} is set by the reader itself: leave it out")
+        if name == "engine" and value == "pyarrow":  # pandas reads with it in one piece only
+            raise UserError(
+                f"{key}.engine='pyarrow' cannot read a file in parts, as predict and large "
+                f"tables are read: leave it out (pandas' own C parser) or give {key}.engine=python"
+            )
         if name not in known:
             close = difflib.get_close_matches(str(name), list(known), n=1)
             hint = f" (did you mean {key}.{close[0]}?)" if close else ""
