@@ -1,6 +1,6 @@
 """Done when: columns with many levels are embedded (rare and unseen levels sharing row 0), dates
-become calendar numbers, numbers are scaled robustly, and the ONNX graph computes all of it as the
-package does, on small generated tables."""
+become calendar numbers, numbers are scaled (by quantiles, or robustly), and the ONNX graph
+computes all of it as the package does, on small generated tables."""
 
 from statistics import NormalDist
 
