@@ -172,16 +172,22 @@ def checked_read_options(options: Mapping[str, Any] | None, key: str) -> dict[st
     return checked
 
 
+def compression_of(file: Path, compression: Any = "infer") -> str | None:
+    """The compression pandas reads `file` with: `compression` (a method or pandas' mapping of
+    one), by the file's extension when "infer", None when it is plain."""
+    if isinstance(compression, Mapping):
+        compression = compression.get("method")
+    if compression == "infer":
+        return SUFFIX_COMPRESSION.get(file.suffix.lower())
+    return compression
+
+
 @contextmanager
 def open_decompressed(file: Path, compression: Any = "infer") -> Iterator[BinaryIO]:
     """The file's bytes as pandas reads them: decompressed by its extension (or `compression`)."""
     import pyarrow as pa
 
-    if isinstance(compression, Mapping):
-        compression = compression.get("method")
-    kind = compression
-    if compression in (None, "infer"):
-        kind = SUFFIX_COMPRESSION.get(file.suffix.lower()) if compression == "infer" else None
+    kind = compression_of(file, compression)
     if kind == "zip":  # pandas reads a zip archive's only member
         with zipfile.ZipFile(file) as archive, archive.open(archive.namelist()[0]) as member:
             yield member
@@ -202,8 +208,7 @@ def _samples(file: Path, compression: Any) -> tuple[bytes, bytes]:
         return b"", b""  # pandas' own reading says what is wrong with it
     tail = b""
     size = file.stat().st_size
-    plain = compression in (None, "infer") and file.suffix.lower() not in SUFFIX_COMPRESSION
-    if plain and size > HEAD_BYTES:
+    if compression_of(file, compression) is None and size > HEAD_BYTES:
         with open(file, "rb") as raw:
             raw.seek(max(HEAD_BYTES, size - TAIL_BYTES))
             tail = raw.read()

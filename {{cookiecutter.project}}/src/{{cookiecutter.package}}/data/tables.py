@@ -17,9 +17,9 @@ import pandas as pd
 
 from ..support.errors import UserError
 from .csv_format import (
-    SUFFIX_COMPRESSION,
     CsvFormat,
     checked_read_options,
+    compression_of,
     csv_format,
     open_decompressed,
     refuse_duplicate_names,
@@ -244,8 +244,7 @@ class TableFile:
         found = self.format
         at_once = (
             found is not None
-            and found.options.get("compression") is None
-            and self.file.suffix.lower() not in SUFFIX_COMPRESSION
+            and compression_of(self.file, found.options.get("compression", "infer")) is None
             and self.file.stat().st_size <= ONE_READ_BYTES
         )
         chunks = list(self.chunks(None if at_once else CSV_CHUNK_ROWS))
