@@ -14,6 +14,11 @@ def table(path, **columns) -> str:
     return str(path)
 
 
+def text(path, *lines: str) -> str:
+    path.write_text("".join(f"{line}\n" for line in lines))
+    return str(path)
+
+
 GOOD = {"x": [1.0, 2.0, 3.0, 4.0] * 10, "label": ["yes", "no"] * 20}
 
 # (what the file is, data overrides, the message that must name the problem)
@@ -38,6 +43,12 @@ BAD_INPUTS = [
         lambda d: [f"data.path={table(d / 't.csv', **GOOD)}", "data.target=outcome"],
         r"data.target names a column missing from data.path='.*t.csv': 'outcome'; "
         r"its columns are x, label",
+    ),
+    (
+        "header in one column",
+        lambda d: [f"data.path={text(d / 't.csv', 'x:label', '1:a', '2:b')}", "data.target=label"],
+        r"data.target names a column missing from data.path='.*t.csv': 'label'; "
+        r"its columns are x:label: give its delimiter, e.g. data.read.sep=':'$",
     ),
     (
         "single-valued target",

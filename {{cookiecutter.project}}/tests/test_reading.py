@@ -313,12 +313,35 @@ def test_repeated_column_names_are_refused_naming_them(tmp_path):
         ("id|x\n1|1.234,5\n2|2,5\n", "'|'-separated, decimal ','"),
         ("id;x\n1;1,234.5\n2;2.5\n", "';'-separated, decimal '.'"),
         ("only\n1\n2\n", "','-separated"),
+        # a space only when no other delimiter splits the header, and every line splits alike
+        ("a b y\n1 2,5 0\n3 4,5 1\n", "' '-separated, decimal ','"),
+        ("first name,age\nAnn Lee,3\nBo Ek,4\n", "','-separated, decimal '.'"),
+        ("id,note,x\n1,it was 'so' then,2\n", "','-separated, decimal '.'"),
+        ("a b y\n1 2 0\n3 4\n", "','-separated"),
+        # single quotes only when every name of the header is written so
+        ("'a'\t'b'\t'y'\n1\t2\t0\n", "'\\t'-separated, quoted with \"'\", decimal '.'"),
+        ("'a','b',y\n1,2,0\n", "','-separated, decimal '.'"),
     ],
 )
 def test_delimiters_and_decimal_marks_are_told_apart(tmp_path, text, detected):
     path = tmp_path / "table.csv"
     path.write_text(text)
     assert TableFile(str(path)).describe().startswith(detected)
+
+
+def test_a_space_separated_file_with_quoted_names_reads_as_written(tmp_path):
+    """As statsmodels ships spector.csv: names in single quotes, fields split by one space."""
+    path = tmp_path / "spector.csv"
+    path.write_text("'OBS' 'GPA' 'GRADE'\n1 2.66 'no'\n2 2.89 'yes'\n3 3.28 yes\n")
+    table = TableFile(str(path))
+    assert table.describe() == "' '-separated, quoted with \"'\", decimal '.', utf-8"
+    read = table.read()
+    assert list(read.columns) == ["OBS", "GPA", "GRADE"]
+    assert read["GPA"].tolist() == [2.66, 2.89, 3.28]
+    assert read["GRADE"].tolist() == ["no", "yes", "yes"]  # quotes gone from values too
+    given = TableFile(str(path), options={"sep": "space", "quotechar": '"'})
+    assert given.describe() == "' '-separated (set), quoted with '\"' (set), decimal '.', utf-8"
+    assert list(given.read().columns) == ["'OBS'", "'GPA'", "'GRADE'"]
 
 
 def test_a_legacy_encoding_is_found_at_either_end_and_named_when_it_is_not(tmp_path):

@@ -149,7 +149,7 @@ def print_unscored(count: int) -> None:
 def input_read_options(cfg: DictConfig, datamodule: "TabularDataModule") -> dict:
     """The pandas.read_csv options for `input` (predict's and export's): the checkpoint's
     data.read, with this command's `read` on top; a null there keeps the checkpoint's value, or
-    detects it (sep, decimal, encoding) when the checkpoint has none."""
+    detects it (sep, decimal, encoding, quotechar) when the checkpoint has none."""
     options = dict(datamodule.hparams.get("read") or {})
     given = cfg.get("read")
     given = OmegaConf.to_container(given, resolve=True) if isinstance(given, DictConfig) else given

@@ -1,8 +1,8 @@
-"""How a CSV file is written: its encoding, delimiter and decimal mark, found from a sample.
+"""How a CSV file is written: its encoding, delimiter, quote and decimal mark, found from a sample.
 
 Users' files come from spreadsheets and databases in every locale: `;`-separated with decimal
 commas (Excel in much of Europe), tab- or pipe-separated, UTF-8 with or without a byte-order mark,
-or a legacy Windows encoding. Each of the three is detected from the start of the file (and, for
+or a legacy Windows encoding. Each of these is detected from the start of the file (and, for
 an uncompressed file, its end), so a large file costs no more to detect than a small one, unless
 `data.read` sets it; every other pandas.read_csv option can be set there too and is passed on.
 
@@ -12,7 +12,11 @@ an uncompressed file, its end), so a large file costs no more to detect than a s
   few Latin letters and many others (Cyrillic, Greek, Asian text in a legacy encoding) is refused
   rather than turned into garbage: its encoding must be given.
 - delimiter: the standard library's csv.Sniffer, limited to `,` `;` tab `|`; a header it leaves in
-  one field is split by whichever of them splits it most.
+  one field is split by whichever of them splits it most. A header none of them splits is split
+  on single spaces when the sample's lines all split into as many fields that way (R's
+  `write.table`, statsmodels' data files).
+- quoting: a header whose every name is wrapped in single quotes (`'age' 'income'`) is read with
+  `quotechar="'"`, so the names come without them; otherwise pandas' double quote.
 - decimal mark: a comma when the delimiter is not a comma and the sample has more numbers that only
   a decimal comma explains (`1,5`, `1.234,5`) than numbers that only a decimal point explains.
   Thousands separators are not given to pandas, whose `thousands=` drops the character wherever it
@@ -50,7 +54,17 @@ TAIL_BYTES = 1 << 16
 SNIFF_CHARS = 1 << 16
 DECIMAL_ROWS = 2000
 DELIMITERS = ",;\t|"
-SEPARATOR_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+# A space-separated file is taken only when no other delimiter splits the header (see above).
+SPACE = " "
+SPACE_LINES = 50  # lines of the head that must all split on spaces alike
+SEPARATOR_WORDS = {
+    "tab": "\t",
+    "\\t": "\t",
+    "comma": ",",
+    "semicolon": ";",
+    "pipe": "|",
+    "space": SPACE,
+}
 LEGACY_ENCODING = "cp1252"
 # Above this share of non-ASCII characters among the letters, cp1252 text is taken for another
 # script in a legacy encoding (Western European text has a few accents among ASCII letters).
@@ -59,7 +73,8 @@ FOREIGN_LEAST = 8
 # The options the reader sets itself: pandas.read_csv's own ones that must not be given.
 READER_OPTIONS = ("filepath_or_buffer", "chunksize", "iterator")
 # The options detected when not given (null in configs/data/csv.yaml means: detect it).
-DETECTED = ("sep", "decimal", "encoding")
+DETECTED = ("sep", "decimal", "encoding", "quotechar")
+DEFAULT_QUOTE = '"'  # pandas' and the csv module's
 # Options that change where rows and the header are: the header is then not read by hand, so the
 # duplicate-name and ragged-row checks are left to pandas (which mangles duplicates as `a.1`).
 LAYOUT_OPTIONS = (
@@ -110,9 +125,13 @@ class CsvFormat:
         def shown(name: str, text: str) -> str:
             return text if name in self.detected else f"{text} (set)"
 
+        quote = self.options.get("quotechar", DEFAULT_QUOTE)
+        told = quote != DEFAULT_QUOTE or "quotechar" not in self.detected  # found, or set
+        quoting = [shown("quotechar", f"quoted with {quote!r}")] if told else []
         return ", ".join(
             [
                 shown("sep", f"{self.sep!r}-separated"),
+                *quoting,
                 shown("decimal", f"decimal {self.decimal!r}"),
                 shown("encoding", self.encoding),
             ]
@@ -122,8 +141,8 @@ class CsvFormat:
 def checked_read_options(options: Mapping[str, Any] | None, key: str) -> dict[str, Any]:
     """`options` as a plain dict of pandas.read_csv options; one line naming any that is not.
 
-    `key` is the setting they come from (`data.read` or predict's `read`). A null sep, decimal or
-    encoding means "detect it" and is left out.
+    `key` is the setting they come from (`data.read` or predict's `read`). A null sep, decimal,
+    encoding or quotechar means "detect it" and is left out.
     """
     if options is None:
         return {}
@@ -269,7 +288,30 @@ def detect_delimiter(text: str, dialect: dict[str, Any]) -> str:
         return sniffed
     widths = {sep: len(_first_record(sample, sep, dialect)) for sep in DELIMITERS}
     widest = max(DELIMITERS, key=lambda sep: widths[sep])  # ties: the first in DELIMITERS
-    return widest if widths[widest] > 1 else ","
+    if widths[widest] > 1:
+        return widest
+    return SPACE if _splits_alike_on_spaces(sample, dialect) else ","
+
+
+def _splits_alike_on_spaces(sample: str, dialect: dict[str, Any]) -> bool:
+    """Whether the first lines of `sample` all split into the same number (> 1) of fields on
+    single spaces, with either quote mark (a one-column file of "first last" names would too,
+    but it cannot be trained on anyway)."""
+    lines = [line for line in sample.splitlines()[:SPACE_LINES] if line.strip()]
+    quotes = [dialect["quotechar"]] if "quotechar" in dialect else [DEFAULT_QUOTE, "'"]
+    for quote in quotes:
+        quoted = {**dialect, "quotechar": quote}
+        widths = {len(_first_record(line, SPACE, quoted)) for line in lines}
+        if len(widths) == 1 and widths.pop() > 1:
+            return True
+    return False
+
+
+def _single_quoted(names: list[str]) -> bool:
+    """Whether every name of a header is wrapped in single quotes, as in `'age','income'`."""
+    return bool(names) and all(
+        len(name) >= 2 and name.startswith("'") and name.endswith("'") for name in names
+    )
 
 
 def detect_decimal(text: str, sep: str, dialect: dict[str, Any]) -> str:
@@ -314,6 +356,9 @@ def csv_format(file: Path, options: dict[str, Any], where: str, key: str) -> Csv
     plain = not any(chosen.get(name) is not None for name in LAYOUT_OPTIONS)
     sep = chosen["sep"]
     header = _first_record(text, sep, dialect) if plain and text and len(sep) == 1 else None
+    if "quotechar" not in chosen and header is not None and _single_quoted(header):
+        chosen["quotechar"] = dialect["quotechar"] = "'"
+        header = _first_record(text, sep, dialect)
     if header is not None and len(header) == 1 and "sep" not in detected:
         widths = {other: len(_first_record(text, other, dialect)) for other in DELIMITERS}
         other = max(DELIMITERS, key=lambda candidate: widths[candidate])

@@ -47,10 +47,12 @@ def require_columns(frame: pd.DataFrame, wanted: dict[str, list[str]], source: s
     for key, columns in wanted.items():
         missing = [column for column in columns if column not in frame.columns]
         if missing:
+            # A header read whole as one name: its delimiter is none of those detected.
+            hint = ": give its delimiter, e.g. data.read.sep=':'" if frame.shape[1] == 1 else ""
             raise UserError(
                 f"{key} names {'a column' if len(missing) == 1 else 'columns'} missing from "
                 f"{source}: {', '.join(map(repr, missing))}; its columns are "
-                f"{', '.join(map(str, frame.columns))}"
+                f"{', '.join(map(str, frame.columns))}{hint}"
             )
 
 
