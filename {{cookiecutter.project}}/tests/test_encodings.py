@@ -279,13 +279,15 @@ def test_the_summary_says_what_each_column_became(tmp_path):
     frame = city_table()
     frame["when"] = pd.date_range("2020-01-01", periods=len(frame), freq="D").strftime("%Y-%m-%d")
     frame["ticket"] = [f"T{i}" for i in range(len(frame))]
+    frame["batch"] = [f"B{i // 2}" for i in range(len(frame))]  # every level in 2 rows: all rare
     frame["y"] = np.arange(len(frame)) % 2
     frame.to_csv(tmp_path / "t.csv", index=False)
     datamodule = TabularDataModule(path=str(tmp_path / "t.csv"), target="y", batch_size="auto")
     datamodule.setup()
     summary = "\n".join(datamodule.describe())
     assert "one-hot (1): plan (3 levels)" in summary
-    assert "embedded (1): city (" in summary
+    assert "embedded (2): city (" in summary
+    assert "batch (every level in under 5 training rows: all share one row" in summary
     assert "dates (1): when (year, month, day, weekday, day_of_year, days_since_1970)" in summary
     assert "ticket (identifier: every value distinct)" in summary
     assert IDENTIFIER_RULE in summary

@@ -39,6 +39,8 @@ def table() -> pd.DataFrame:
             "member": [True, False, False, True] * 10,  # booleans
             "joined": [f"2024-03-{day % 28 + 1:02d}" for day in range(rows)],  # dates
             "empty": [None] * rows,  # no values at all
+            "country": ["Chile"] * rows,  # one value in every row
+            "branch": ["north"] * (rows - 1) + [None],  # one value, or missing: kept
             "y": ["no", "yes"] * 20,
         }
     )
@@ -47,12 +49,13 @@ def table() -> pd.DataFrame:
 def test_roles_are_inferred_from_the_values(table):
     assert roles_of(table) == {
         "numeric": ["height", "visits", "stars", "rating"],  # few whole values are numbers too
-        "categorical": ["colour", "member"],
+        "categorical": ["colour", "member", "branch"],
         "dates": ["joined"],
         "dropped": {
             "customer_id": "identifier: every value distinct",
             "ticket": "identifier: every value distinct",
             "empty": "no values",
+            "country": "one value in every row: 'Chile'",
         },
     }
 

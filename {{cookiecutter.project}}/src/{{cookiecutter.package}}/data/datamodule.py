@@ -14,7 +14,7 @@ from ..support.errors import UserError
 from .batching import TensorTable, auto_batch_size, batch_loader
 from .demos import load_demo
 from .missing import infinities_as_missing, usable_rows
-from .preprocessing import TablePreprocessor
+from .preprocessing import MIN_EMBEDDED_ROWS, TablePreprocessor
 from .roles import IDENTIFIER_RULE, Roles, assign_roles, require_columns, require_numbers
 from .splits import split_rows
 from .tables import TableFile
@@ -268,6 +268,12 @@ class TabularDataModule(L.LightningDataModule):
         categorical = [shown(col, f"{len(pre.categories[col])} levels") for col in pre.categorical]
         embedded = [
             shown(col, f"{len(pre.categories[col])} levels + 1 row for rare and unseen ones")
+            if pre.categories[col]
+            else shown(
+                col,
+                f"every level in under {MIN_EMBEDDED_ROWS} training rows: all share one row, "
+                "so it reads the same for every row; data.drop may list it",
+            )
             for col in pre.embedded
         ]
         lines = [f"Data: {self.source}, {sum(sizes.values())} rows{left_out}"]

@@ -11,8 +11,9 @@ values:
   Listing a code such as 0/1/2 in `data.categorical` one-hot encodes it instead;
 - an identifier carries nothing a model can learn from new rows, so it is dropped: text whose every
   value differs, or an integer column named like an id (`id`, `customer_id`, `row_index`, ...) whose
-  every value differs; a column with no value at all is dropped too. IDENTIFIER_RULE says so where
-  the summary lists the columns left out.
+  every value differs; a column with no value at all is dropped too, and one with the same value in
+  every row (nothing to tell rows apart by). IDENTIFIER_RULE says so where the summary lists the
+  columns left out.
 """
 
 import re
@@ -81,12 +82,18 @@ def _is_whole(values: pd.Series) -> bool:
     return bool(np.all(np.mod(numbers, 1) == 0))
 
 
+def _shortened(text: str, most: int = 30) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
 def infer_role(values: pd.Series) -> tuple[str, str]:
     """("numeric" | "categorical" | "date" | "dropped", why) for one column, from its values;
     for a date, `why` is how its dates are written."""
     present = values.dropna()
     if present.empty:
         return "dropped", "no values"
+    if len(present) == len(values) and present.nunique() == 1:
+        return "dropped", f"one value in every row: {_shortened(str(present.iloc[0]))!r}"
     written = date_format(values)
     if written is not None:
         return "date", written
