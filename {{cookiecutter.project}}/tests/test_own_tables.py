@@ -81,6 +81,8 @@ def test_the_checkpoint_holds_the_learned_data_state_as_plain_data(trained, task
         "regression": "torch.nn.MSELoss",
     }
     assert checkpoint["hyper_parameters"]["loss"]["_target_"] == expected_loss[task]
+    if task == "multiclass":  # RealMLP-TD's smoothing, the cross_entropy default
+        assert checkpoint["hyper_parameters"]["loss"]["label_smoothing"] == 0.1
 
 
 def predict_config(ckpt, rows, output, *extra):
