@@ -329,6 +329,14 @@ def test_delimiters_and_decimal_marks_are_told_apart(tmp_path, text, detected):
     assert TableFile(str(path)).describe().startswith(detected)
 
 
+def test_a_regular_expression_separates_columns_aligned_with_spaces(tmp_path):
+    path = tmp_path / "aligned.txt"
+    path.write_text("age   income  y\n31    2500,5  0\n4     310     1\n")
+    table = TableFile(str(path), options={"sep": r"\s+"})
+    assert table.describe() == "'\\\\s+'-separated (set), decimal '.', utf-8"
+    assert table.read()["income"].tolist() == ["2500,5", "310"]  # no decimal comma guessed
+
+
 def test_a_space_separated_file_with_quoted_names_reads_as_written(tmp_path):
     """As statsmodels ships spector.csv: names in single quotes, fields split by one space."""
     path = tmp_path / "spector.csv"
@@ -385,6 +393,11 @@ def test_the_pyarrow_engine_is_refused_as_it_cannot_read_in_parts(tmp_path):
             r"error: data.read.sep=';' leaves the header of data.path='.*plain.csv' in one "
             r"column \('customer_id,age,.*'\), which ',' splits into 10: give data.read.sep=',', "
             r"or data.read.sep=null to detect it",
+        ),
+        (
+            "data.read.sep=spaces",
+            r"error: data.read.sep='spaces' is not a separator: give one character \(e.g. "
+            r"data.read.sep=';'\), one of tab, .*, space or a regular expression such as '\\s\+'$",
         ),
         (
             "+data.read.encodng=utf-8",

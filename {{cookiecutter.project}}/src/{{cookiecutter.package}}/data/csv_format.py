@@ -174,6 +174,12 @@ def checked_read_options(options: Mapping[str, Any] | None, key: str) -> dict[st
         raise UserError(f"{key}.sep and {key}.delimiter are the same option: give one of them")
     if checked.get("sep") in SEPARATOR_WORDS:  # a tab is hard to type on a command line
         checked["sep"] = SEPARATOR_WORDS[checked["sep"]]
+    sep = checked.get("sep")
+    if isinstance(sep, str) and len(sep) > 1 and sep.isalpha():  # a word, not pandas' regex
+        raise UserError(
+            f"{key}.sep={sep!r} is not a separator: give one character (e.g. {key}.sep=';'), "
+            f"one of {', '.join(SEPARATOR_WORDS)} or a regular expression such as '\\s+'"
+        )
     for name, example in (("sep", ";"), ("decimal", ",")):
         if name in checked and not (isinstance(checked[name], str) and checked[name]):
             raise UserError(
@@ -315,8 +321,9 @@ def _single_quoted(names: list[str]) -> bool:
 
 
 def detect_decimal(text: str, sep: str, dialect: dict[str, Any]) -> str:
-    """ "," when the sample's numbers are written with a decimal comma (never with sep=',')."""
-    if sep == ",":
+    """ "," when the sample's numbers are written with a decimal comma (never with sep=',', nor
+    with a regular expression as the separator, which the csv module cannot split by)."""
+    if sep == "," or len(sep) != 1:
         return "."
     comma = point = 0
     reader = csv.reader(io.StringIO(text[: SNIFF_CHARS * 4]), delimiter=sep, **dialect)
