@@ -23,20 +23,34 @@ def checkpoint(tmp_path_factory):
     return (workdir / "run" / "checkpoints" / "best.ckpt").read_bytes()
 
 
+DAMAGES = {
+    "truncated": (lambda data: data[: len(data) // 2], "the file is cut short"),
+    "corrupted": (
+        lambda data: data[:2000] + bytes(b ^ 0xFF for b in data[2000:2400]) + data[2400:],
+        "does not match its checksum",
+    ),
+    "empty": (lambda data: b"", "the file is empty"),
+}
+# Every command meets each damage once in the fast tier; the other pairs (the same check, reached
+# the same way) run with the slow tier, each pair a command's start-up of several seconds.
+FAST_PAIRS = {("evaluate", "truncated"), ("predict", "corrupted"), ("train", "empty")}
+
+
 @pytest.mark.parametrize(
-    ("damage", "said"),
+    ("app", "damaged_as"),
     [
-        (lambda data: data[: len(data) // 2], "the file is cut short"),
-        (
-            lambda data: data[:2000] + bytes(b ^ 0xFF for b in data[2000:2400]) + data[2400:],
-            "does not match its checksum",
-        ),
-        (lambda data: b"", "the file is empty"),
+        pytest.param(
+            app,
+            name,
+            id=f"{app}-{name}",
+            marks=() if (app, name) in FAST_PAIRS else pytest.mark.slow,
+        )
+        for app in ("evaluate", "predict", "train")
+        for name in DAMAGES
     ],
-    ids=["truncated", "corrupted", "empty"],
 )
-@pytest.mark.parametrize("app", ["evaluate", "predict", "train"])
-def test_a_damaged_checkpoint_is_named_as_such(tmp_path, checkpoint, damage, said, app):
+def test_a_damaged_checkpoint_is_named_as_such(tmp_path, checkpoint, app, damaged_as):
+    damage, said = DAMAGES[damaged_as]
     damaged = tmp_path / "damaged.ckpt"
     damaged.write_bytes(damage(checkpoint))
     extra = {"predict": ["input=rows.csv"], "train": QUIET}.get(app, [])

@@ -61,7 +61,11 @@ def finish(process: subprocess.Popen) -> int:
             process.kill()
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    # SIGTERM (a scheduler's stop) takes the same path as Ctrl-C: the slow tier runs it.
+    [(signal.SIGINT, 130), pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow)],
+)
 def test_a_signal_stops_at_the_step_saves_it_and_the_printed_command_resumes_it(
     tmp_path, signum, code
 ):
@@ -193,15 +197,27 @@ def finished_run(tmp_path_factory) -> Path:
             ["model.hidden_sizes=[64,64]"],
             "model.hidden_sizes is [16] in the checkpoint and [64, 64] now",
         ),
-        (["model=resnet"], "model._target_ is"),
+        # The same comparison for each group: one per kind of change in the fast tier, the
+        # rest (each a command's start-up of several seconds) in the slow one.
+        pytest.param(["model=resnet"], "model._target_ is", marks=pytest.mark.slow),
         (
             ["optimizer=sgd"],
             "optimizer._target_ is torch.optim.Adam in the checkpoint and torch.optim.SGD now",
         ),
-        (["loss=cross_entropy"], "loss._target_ is torch.nn.BCEWithLogitsLoss in the checkpoint"),
+        pytest.param(
+            ["loss=cross_entropy"],
+            "loss._target_ is torch.nn.BCEWithLogitsLoss in the checkpoint",
+            marks=pytest.mark.slow,
+        ),
         (["data.drop=[chol]"], "the numeric inputs (data.numeric) is"),
-        (["data=breast_cancer"], "the numeric inputs (data.numeric) is"),
-        (["scheduler=cosine"], "scheduler._target_ is none in the checkpoint"),
+        pytest.param(
+            ["data=breast_cancer"], "the numeric inputs (data.numeric) is", marks=pytest.mark.slow
+        ),
+        pytest.param(
+            ["scheduler=cosine"],
+            "scheduler._target_ is none in the checkpoint",
+            marks=pytest.mark.slow,
+        ),
         # Restored from the checkpoint after the new settings are built: a change would be undone.
         (["optimizer.lr=0.05"], "optimizer.lr is 0.003 in the checkpoint and 0.05 now"),
         (["loss=bce", "loss.pos_weight=2.0"], "loss.pos_weight is none in the checkpoint and 2.0"),
