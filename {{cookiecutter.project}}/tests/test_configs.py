@@ -320,3 +320,13 @@ def test_help_and_cfg_answer_without_importing_torch(app, flag):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "optimizer" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["predict", "export"])
+def test_predict_and_export_take_every_detected_reading_option_without_a_plus(command):
+    """`read.quotechar='"'` must work as `data.read.quotechar` does: the same null keys."""
+    from {{ cookiecutter.package }}.data.csv_format import DETECTED
+
+    detected = set(OmegaConf.load(CONFIG_DIR / "data" / "csv.yaml").read)
+    assert detected == set(DETECTED)
+    assert set(OmegaConf.load(CONFIG_DIR / f"{command}.yaml").read) == detected

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package }}.data.missing import usable_rows
-from {{ cookiecutter.package }}.data.roles import assign_roles, infer_role
+from {{ cookiecutter.package }}.data.roles import assign_roles, infer_role, require_columns
 from {{ cookiecutter.package }}.data.targets import TargetEncoder, infer_task
 from {{ cookiecutter.package }}.support.errors import UserError
 
@@ -98,9 +98,30 @@ def test_text_with_many_levels_is_categorical_not_refused():
 
 
 def test_a_table_with_only_a_target_has_no_input():
-    frame = pd.DataFrame({"id": range(10), "y": [0, 1] * 5})
-    with pytest.raises(UserError, match="no input column besides the target 'y'"):
+    frame = pd.DataFrame({"id": range(10), "site": ["A"] * 10, "y": [0, 1] * 5})
+    with pytest.raises(
+        UserError,
+        match=r"no input column besides the target 'y' \(dropped: id: identifier: every value "
+        r"distinct; site: one value in every row: 'A'\): a model needs at least one input; "
+        r"data.numeric or data.categorical keeps a column$",
+    ):
         roles_of(frame)
+
+
+@pytest.mark.parametrize(
+    ("names", "hint"),
+    [
+        (["x:label"], ": give its delimiter, e.g. data.read.sep=':'"),
+        (["popul TVnews vote"], ": give its delimiter, e.g. data.read.sep=space"),
+        (["x"], ""),  # one real column (or Parquet): no delimiter to give
+        (["x", "label"], ""),
+    ],
+)
+def test_a_header_read_as_one_column_is_told_its_delimiter(names, hint):
+    frame = pd.DataFrame({name: [1, 2] for name in names})
+    with pytest.raises(UserError) as raised:
+        require_columns(frame, {"data.target": ["y"]}, "data.path='t.csv'")
+    assert str(raised.value).endswith(f"its columns are {', '.join(names)}{hint}")
 
 
 @pytest.mark.parametrize(

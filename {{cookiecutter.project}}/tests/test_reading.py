@@ -318,15 +318,28 @@ def test_repeated_column_names_are_refused_naming_them(tmp_path):
         ("first name,age\nAnn Lee,3\nBo Ek,4\n", "','-separated, decimal '.'"),
         ("id,note,x\n1,it was 'so' then,2\n", "','-separated, decimal '.'"),
         ("a b y\n1 2 0\n3 4\n", "','-separated"),
+        ("a  b  y\n1  2  0\n", "','-separated"),  # aligned: data.read.sep='\s+' reads it
         # single quotes only when every name of the header is written so
         ("'a'\t'b'\t'y'\n1\t2\t0\n", "'\\t'-separated, quoted with \"'\", decimal '.'"),
         ("'a','b',y\n1,2,0\n", "','-separated, decimal '.'"),
+        # ... and the rows keep the header's width under them: here '90s is a value
+        ("'name','decade','y'\nBob,'90s,1\nAl,'80s,0\n", "','-separated, decimal '.'"),
     ],
 )
 def test_delimiters_and_decimal_marks_are_told_apart(tmp_path, text, detected):
     path = tmp_path / "table.csv"
     path.write_text(text)
     assert TableFile(str(path)).describe().startswith(detected)
+
+
+@pytest.mark.parametrize("name", ["quotechar", "escapechar", "decimal"])
+def test_a_quote_escape_or_decimal_mark_is_one_character(tmp_path, name):
+    path = tmp_path / "t.csv"
+    path.write_text("a,y\n1,0\n")
+    with pytest.raises(
+        UserError, match=rf"^data.read.{name}='ab' is not allowed: expected a character"
+    ):
+        TableFile(str(path), options={name: "ab"})
 
 
 def test_a_regular_expression_separates_columns_aligned_with_spaces(tmp_path):

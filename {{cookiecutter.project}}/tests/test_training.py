@@ -79,7 +79,7 @@ def test_gradient_clipping_trains(train_config):
 def test_weighted_losses_train(train_config):
     smoke_test(train_config, "loss=bce", "loss.pos_weight=2.5")
     smoke_test(
-        train_config, "loss=cross_entropy", "loss.weight=[1.0,2.0]", "loss.label_smoothing=0.1"
+        train_config, "loss=cross_entropy", "loss.weight=[1.0,2.0]", "loss.label_smoothing=0.2"
     )
 
 

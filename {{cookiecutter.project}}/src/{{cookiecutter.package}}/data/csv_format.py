@@ -13,8 +13,8 @@ an uncompressed file, its end), so a large file costs no more to detect than a s
   rather than turned into garbage: its encoding must be given.
 - delimiter: the standard library's csv.Sniffer, limited to `,` `;` tab `|`; a header it leaves in
   one field is split by whichever of them splits it most. A header none of them splits is split
-  on single spaces when the sample's lines all split into as many fields that way (R's
-  `write.table`, statsmodels' data files).
+  on single spaces when the sample's lines all split into as many non-empty fields that way (R's
+  `write.table` without row names, statsmodels' data files).
 - quoting: a header whose every name is wrapped in single quotes (`'age' 'income'`) is read with
   `quotechar="'"`, so the names come without them; otherwise pandas' double quote.
 - decimal mark: a comma when the delimiter is not a comma and the sample has more numbers that only
@@ -180,8 +180,13 @@ def checked_read_options(options: Mapping[str, Any] | None, key: str) -> dict[st
             f"{key}.sep={sep!r} is not a separator: give one character (e.g. {key}.sep=';'), "
             f"one of {', '.join(SEPARATOR_WORDS)} or a regular expression such as '\\s+'"
         )
-    for name, example in (("sep", ";"), ("decimal", ",")):
-        if name in checked and not (isinstance(checked[name], str) and checked[name]):
+    # The separator may be a regular expression; the others are one character each.
+    characters = (("sep", ";"), ("decimal", ","), ("quotechar", "'"), ("escapechar", "\\"))
+    for name, example in characters:
+        value = checked.get(name)
+        if name in checked and not (
+            isinstance(value, str) and value and (len(value) == 1 or name == "sep")
+        ):
             raise UserError(
                 f"{key}.{name}={checked[name]!r} is not allowed: expected a character, "
                 f"e.g. {key}.{name}={example!r}"
@@ -301,23 +306,28 @@ def detect_delimiter(text: str, dialect: dict[str, Any]) -> str:
 
 def _splits_alike_on_spaces(sample: str, dialect: dict[str, Any]) -> bool:
     """Whether the first lines of `sample` all split into the same number (> 1) of fields on
-    single spaces, with either quote mark (a one-column file of "first last" names would too,
-    but it cannot be trained on anyway)."""
+    single spaces, none of them empty: columns aligned with several spaces, or lines ending in
+    one, are not (they take `sep='\\s+'`). A one-column file of "first last" names would pass,
+    but it cannot be trained on anyway."""
     lines = [line for line in sample.splitlines()[:SPACE_LINES] if line.strip()]
-    quotes = [dialect["quotechar"]] if "quotechar" in dialect else [DEFAULT_QUOTE, "'"]
-    for quote in quotes:
-        quoted = {**dialect, "quotechar": quote}
-        widths = {len(_first_record(line, SPACE, quoted)) for line in lines}
-        if len(widths) == 1 and widths.pop() > 1:
-            return True
-    return False
+    records = [_first_record(line, SPACE, dialect) for line in lines]
+    widths = {len(record) for record in records}
+    return len(widths) == 1 and widths.pop() > 1 and all(all(record) for record in records)
 
 
-def _single_quoted(names: list[str]) -> bool:
-    """Whether every name of a header is wrapped in single quotes, as in `'age','income'`."""
-    return bool(names) and all(
+def _single_quoted(text: str, sep: str, dialect: dict[str, Any], names: list[str]) -> bool:
+    """Whether the header splits into several names, each wrapped in single quotes (as in
+    `'age','income'`), and the sample's first lines keep its width when `'` quotes: a value that
+    starts with an apostrophe (`'90s`) would otherwise swallow the fields after it."""
+    if len(names) < 2 or not all(
         len(name) >= 2 and name.startswith("'") and name.endswith("'") for name in names
-    )
+    ):
+        return False
+    lines = [line for line in text.splitlines()[:SPACE_LINES] if line.strip()]
+    if len(text) > SNIFF_CHARS:
+        lines = lines[:-1]  # possibly cut off
+    quoted = {**dialect, "quotechar": "'"}
+    return all(len(_first_record(line, sep, quoted)) == len(names) for line in lines)
 
 
 def detect_decimal(text: str, sep: str, dialect: dict[str, Any]) -> str:
@@ -363,7 +373,7 @@ def csv_format(file: Path, options: dict[str, Any], where: str, key: str) -> Csv
     plain = not any(chosen.get(name) is not None for name in LAYOUT_OPTIONS)
     sep = chosen["sep"]
     header = _first_record(text, sep, dialect) if plain and text and len(sep) == 1 else None
-    if "quotechar" not in chosen and header is not None and _single_quoted(header):
+    if "quotechar" not in chosen and header and _single_quoted(text, sep, dialect, header):
         chosen["quotechar"] = dialect["quotechar"] = "'"
         header = _first_record(text, sep, dialect)
     if header is not None and len(header) == 1 and "sep" not in detected:

@@ -48,13 +48,24 @@ def require_columns(frame: pd.DataFrame, wanted: dict[str, list[str]], source: s
     for key, columns in wanted.items():
         missing = [column for column in columns if column not in frame.columns]
         if missing:
-            # A header read whole as one name: its delimiter is none of those detected.
-            hint = ": give its delimiter, e.g. data.read.sep=':'" if frame.shape[1] == 1 else ""
+            hint = _delimiter_hint(frame.columns)
             raise UserError(
                 f"{key} names {'a column' if len(missing) == 1 else 'columns'} missing from "
                 f"{source}: {', '.join(map(repr, missing))}; its columns are "
                 f"{', '.join(map(str, frame.columns))}{hint}"
             )
+
+
+def _delimiter_hint(columns: pd.Index) -> str:
+    """For a header read whole as one name that holds a character separating words in it (`a:b`,
+    `a b`), the setting that splits it by that character; else nothing."""
+    if len(columns) != 1:
+        return ""
+    found = re.search(r"\w([^\w.\-'\"()])\W*\w", str(columns[0]))
+    if found is None:
+        return ""
+    sep = found.group(1)
+    return f": give its delimiter, e.g. data.read.sep={'space' if sep == ' ' else repr(sep)}"
 
 
 def require_numbers(frame: pd.DataFrame, columns: list[str], reason: str, source: str) -> None:
@@ -164,7 +175,8 @@ def assign_roles(
     require_numbers(frame, numeric, "data.numeric lists it", source)
     if not roles.numeric and not roles.categorical and not roles.dates:
         raise UserError(
-            f"{source} leaves no input column besides the target {target!r} "
-            f"(dropped: {', '.join(roles.dropped) or 'none'}): a model needs at least one input"
+            f"{source} leaves no input column besides the target {target!r} (dropped: "
+            f"{'; '.join(f'{col}: {why}' for col, why in roles.dropped.items()) or 'none'}): a "
+            "model needs at least one input; data.numeric or data.categorical keeps a column"
         )
     return roles

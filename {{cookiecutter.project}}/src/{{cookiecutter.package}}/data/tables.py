@@ -230,7 +230,9 @@ class TableFile:
                 f"{where} is not {found.encoding} text: {how}; give its encoding, e.g. "
                 f"{self.options_key}.encoding=cp1252, or re-save it as UTF-8"
             )
-        given = {k: v for k, v in found.options.items() if k not in ("sep", "decimal", "encoding")}
+        # The ones describe() names or that were detected are not the user's.
+        shown = ("sep", "decimal", "encoding", "quotechar", *found.detected)
+        given = {k: v for k, v in found.options.items() if k not in shown}
         options = f", with {self.options_key} {given}" if given else ""
         return UserError(
             f"{where} is not a readable CSV file (read as {found.describe()}{options}; names "
