@@ -66,6 +66,13 @@ def test_declared_roles_override_the_inferred_ones(table):
     assert roles["dropped"]["colour"] == "data.drop"
 
 
+def test_a_single_valued_column_with_declared_levels_is_kept():
+    """Rows to come may hold the other levels data.categories names."""
+    frame = pd.DataFrame({"plan": ["basic"] * 10, "x": range(10), "y": [0, 1] * 5})
+    roles = assign_roles(frame, "y", {}, [], SOURCE, with_levels=["plan"])
+    assert roles.categorical == ["plan"] and not roles.dropped
+
+
 def test_an_integer_column_not_named_like_an_id_is_kept():
     frame = pd.DataFrame({"visits": np.arange(30), "y": [0, 1] * 15})
     assert roles_of(frame)["numeric"] == ["visits"]

@@ -235,7 +235,9 @@ class TabularDataModule(L.LightningDataModule):
                 "data.one_hot": hp.one_hot or [],
                 "data.embed": hp.embed or [],
             }
-            roles = assign_roles(frame, hp.target, declared, hp.drop or [], self.source)
+            roles = assign_roles(
+                frame, hp.target, declared, hp.drop or [], self.source, list(hp.categories or {})
+            )
             self.dropped = roles.dropped
             return roles
         fitted = self.preprocessor

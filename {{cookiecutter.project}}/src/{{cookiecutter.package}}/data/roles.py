@@ -17,6 +17,7 @@ values:
 """
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,13 +98,14 @@ def _shortened(text: str, most: int = 30) -> str:
     return text if len(text) <= most else text[: most - 3] + "..."
 
 
-def infer_role(values: pd.Series) -> tuple[str, str]:
+def infer_role(values: pd.Series, may_be_constant: bool = False) -> tuple[str, str]:
     """("numeric" | "categorical" | "date" | "dropped", why) for one column, from its values;
-    for a date, `why` is how its dates are written."""
+    for a date, `why` is how its dates are written. `may_be_constant`: a single value does not
+    drop it (its levels are declared in data.categories, so new rows may hold others)."""
     present = values.dropna()
     if present.empty:
         return "dropped", "no values"
-    if len(present) == len(values) and present.nunique() == 1:
+    if not may_be_constant and len(present) == len(values) and present.nunique() == 1:
         return "dropped", f"one value in every row: {_shortened(str(present.iloc[0]))!r}"
     written = date_format(values)
     if written is not None:
@@ -129,11 +131,13 @@ def assign_roles(
     declared: dict[str, list[str]],
     drop: list[str],
     source: str,
+    with_levels: Collection[str] = (),
 ) -> Roles:
     """Declared roles first, inferred ones for every other column except the target.
 
     `declared` maps data.numeric, data.categorical, data.one_hot and data.embed to the columns
-    each lists; the last three all make categorical columns.
+    each lists; the last three all make categorical columns. `with_levels`: the columns whose
+    levels data.categories declares.
     """
     require_columns(frame, {"data.target": [target], **declared, "data.drop": drop}, source)
     for key, columns in declared.items():
@@ -163,7 +167,7 @@ def assign_roles(
         elif column in categorical:
             role, why = "categorical", "declared"
         else:
-            role, why = infer_role(frame[column])
+            role, why = infer_role(frame[column], may_be_constant=column in with_levels)
         if role == "numeric":
             roles.numeric.append(column)
         elif role == "categorical":
