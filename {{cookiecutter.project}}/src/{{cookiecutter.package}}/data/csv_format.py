@@ -45,7 +45,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from ..support.errors import UserError
+from ..support.errors import UserError, shortened
 
 # Bytes of the file's head read to find its encoding, and of its tail (uncompressed files only).
 HEAD_BYTES = 1 << 20
@@ -56,7 +56,7 @@ DECIMAL_ROWS = 2000
 DELIMITERS = ",;\t|"
 # A space-separated file is taken only when no other delimiter splits the header (see above).
 SPACE = " "
-SPACE_LINES = 50  # lines of the head that must all split on spaces alike
+SAMPLE_LINES = 50  # lines of the head that must split on spaces alike, or keep quoted names' width
 SEPARATOR_WORDS = {
     "tab": "\t",
     "\\t": "\t",
@@ -304,13 +304,17 @@ def detect_delimiter(text: str, dialect: dict[str, Any]) -> str:
     return SPACE if _splits_alike_on_spaces(sample, dialect) else ","
 
 
+def _first_lines(text: str) -> list[str]:
+    """Those of the first SAMPLE_LINES lines of `text` that hold something."""
+    return [line for line in text.splitlines()[:SAMPLE_LINES] if line.strip()]
+
+
 def _splits_alike_on_spaces(sample: str, dialect: dict[str, Any]) -> bool:
     """Whether the first lines of `sample` all split into the same number (> 1) of fields on
     single spaces, none of them empty: columns aligned with several spaces, or lines ending in
     one, are not (they take `sep='\\s+'`). A one-column file of "first last" names would pass,
     but it cannot be trained on anyway."""
-    lines = [line for line in sample.splitlines()[:SPACE_LINES] if line.strip()]
-    records = [_first_record(line, SPACE, dialect) for line in lines]
+    records = [_first_record(line, SPACE, dialect) for line in _first_lines(sample)]
     widths = {len(record) for record in records}
     return len(widths) == 1 and widths.pop() > 1 and all(all(record) for record in records)
 
@@ -323,7 +327,7 @@ def _single_quoted(text: str, sep: str, dialect: dict[str, Any], names: list[str
         len(name) >= 2 and name.startswith("'") and name.endswith("'") for name in names
     ):
         return False
-    lines = [line for line in text.splitlines()[:SPACE_LINES] if line.strip()]
+    lines = _first_lines(text)
     if len(text) > SNIFF_CHARS:
         lines = lines[:-1]  # possibly cut off
     quoted = {**dialect, "quotechar": "'"}
@@ -382,14 +386,10 @@ def csv_format(file: Path, options: dict[str, Any], where: str, key: str) -> Csv
         if widths[other] > 1:
             raise UserError(
                 f"{key}.sep={sep!r} leaves the header of {where} in one column "
-                f"({_shortened(header[0])!r}), which {other!r} splits into {widths[other]}: "
+                f"({shortened(header[0])!r}), which {other!r} splits into {widths[other]}: "
                 f"give {key}.sep={other!r}, or {key}.sep=null to detect it"
             )
     return CsvFormat(chosen, header, detected)
-
-
-def _shortened(text: str, most: int = 60) -> str:
-    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def refuse_duplicate_names(names: list[str], where: str) -> None:

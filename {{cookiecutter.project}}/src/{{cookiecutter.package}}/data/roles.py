@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..support.errors import UserError
+from ..support.errors import UserError, shortened
 from .calendar import date_format
 
 IDENTIFIER_RULE = (
@@ -94,10 +94,6 @@ def _is_whole(values: pd.Series) -> bool:
     return bool(np.all(np.mod(numbers, 1) == 0))
 
 
-def _shortened(text: str, most: int = 30) -> str:
-    return text if len(text) <= most else text[: most - 3] + "..."
-
-
 def infer_role(values: pd.Series, may_be_constant: bool = False) -> tuple[str, str]:
     """("numeric" | "categorical" | "date" | "dropped", why) for one column, from its values;
     for a date, `why` is how its dates are written. `may_be_constant`: a single value does not
@@ -106,7 +102,7 @@ def infer_role(values: pd.Series, may_be_constant: bool = False) -> tuple[str, s
     if present.empty:
         return "dropped", "no values"
     if not may_be_constant and len(present) == len(values) and present.nunique() == 1:
-        return "dropped", f"one value in every row: {_shortened(str(present.iloc[0]))!r}"
+        return "dropped", f"one value in every row: {shortened(str(present.iloc[0]), 30)!r}"
     written = date_format(values)
     if written is not None:
         return "date", written

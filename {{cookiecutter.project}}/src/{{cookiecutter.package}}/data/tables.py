@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..support.errors import UserError
+from ..support.errors import UserError, shortened
 from .csv_format import (
+    DETECTED,
     CsvFormat,
     checked_read_options,
     compression_of,
@@ -98,7 +99,7 @@ def check_every_row_has_every_field(
         # pyarrow counts the file's records from 1, the header included (a quoted line break
         # inside a field does not start a new record).
         where = f"data row {row.number - 1}" if row.number else "a data row"
-        shown = row.text if len(row.text) <= 60 else row.text[:57] + "..."
+        shown = shortened(row.text)
         raise UserError(
             f"{key}={path!r} is not a well-formed CSV file: {where} has {row.actual_columns} "
             f"fields but the header has {row.expected_columns} ({shown!r}); a row cut short or "
@@ -230,9 +231,8 @@ class TableFile:
                 f"{where} is not {found.encoding} text: {how}; give its encoding, e.g. "
                 f"{self.options_key}.encoding=cp1252, or re-save it as UTF-8"
             )
-        # The ones describe() names or that were detected are not the user's.
-        shown = ("sep", "decimal", "encoding", "quotechar", *found.detected)
-        given = {k: v for k, v in found.options.items() if k not in shown}
+        # describe() shows the detectable options, set or found; the line adds the user's others.
+        given = {k: v for k, v in found.options.items() if k not in DETECTED}
         options = f", with {self.options_key} {given}" if given else ""
         return UserError(
             f"{where} is not a readable CSV file (read as {found.describe()}{options}; names "

@@ -31,6 +31,11 @@ class TrainingInterrupted(Exception):
         super().__init__(f"Training stopped by {name} at step {step}; {saved}")
 
 
+def shortened(text: str, most: int = 60) -> str:
+    """`text` as a one-line message quotes a value: at most `most` characters, cut with "..."."""
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
 def is_first_process() -> bool:
     """True unless this is a DDP, torchrun or SLURM process other than the first one."""
     return all(os.environ.get(name, "0") == "0" for name in ("RANK", "LOCAL_RANK", "SLURM_PROCID"))
