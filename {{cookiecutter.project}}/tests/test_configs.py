@@ -181,6 +181,8 @@ def test_every_app_config_composes(tmp_path, config_name, overrides):
         ("callbacks.early_stopping.monitor=val/accuracy", "callbacks.early_stopping.monitor"),
         ("callbacks.early_stopping.monitor=val/mse", "callbacks.early_stopping.monitor"),
         ("callbacks.early_stopping.monitor=val/auroc", "callbacks.early_stopping.mode"),
+        ("callbacks.model_checkpoint.mode=lowest", "callbacks.model_checkpoint.mode"),
+        ("callbacks.model_checkpoint.monitor=val/r2", "callbacks.model_checkpoint.monitor"),
         (
             "callbacks.step_checkpoint.every_n_train_steps=-1",
             "callbacks.step_checkpoint.every_n_train_steps",
@@ -219,6 +221,9 @@ def test_monitored_metric_and_mode_must_fit(train_config):
     )
     with pytest.raises(UserError, match="higher: use callbacks.early_stopping.mode=max"):
         check_config(train_config("callbacks.early_stopping.monitor=val/auroc"))
+    # mode=auto follows the metric; monitor=auto waits for the task (support/build.py)
+    check_config(train_config("callbacks.model_checkpoint.monitor=val/auroc"))
+    check_config(train_config("callbacks.model_checkpoint.mode=max"))
 
 
 def test_nesterov_needs_momentum(train_config):

@@ -7,7 +7,11 @@ from {{ cookiecutter.package }}.callbacks.idle_hooks import (
     TRAINING_STEP_HOOKS,
     silence_idle_hooks,
 )
-from {{ cookiecutter.package }}.support.build import build_callbacks, build_trainer
+from {{ cookiecutter.package }}.support.build import (
+    build_callbacks,
+    build_trainer,
+    with_task_monitors,
+)
 
 
 def called_hooks(trainer: L.Trainer, hooks) -> set[tuple[str, str]]:
@@ -21,6 +25,7 @@ def called_hooks(trainer: L.Trainer, hooks) -> set[tuple[str, str]]:
 
 def trainer_of(train_config, *overrides: str) -> L.Trainer:
     cfg = train_config(*QUIET, *overrides)
+    with_task_monitors(cfg, "binary")  # as train does once the data is read: heart is binary
     return build_trainer(cfg.trainer, build_callbacks(cfg.callbacks, cfg.dropout_schedule), [])
 
 

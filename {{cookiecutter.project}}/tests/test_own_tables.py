@@ -9,6 +9,7 @@ import pytest
 import torch
 from conftest import QUIET, compose_config, run_app
 from fresh_tables import TARGET, fresh_table, raw_rows
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from {{ cookiecutter.package }}.data.datamodule import UnseenLevelWarning
 from {{ cookiecutter.package }}.predict import predict
@@ -83,6 +84,39 @@ def test_the_checkpoint_holds_the_learned_data_state_as_plain_data(trained, task
     assert checkpoint["hyper_parameters"]["loss"]["_target_"] == expected_loss[task]
     if task == "multiclass":  # RealMLP-TD's smoothing, the cross_entropy default
         assert checkpoint["hyper_parameters"]["loss"]["label_smoothing"] == 0.1
+
+
+@pytest.mark.parametrize(
+    ("task", "monitor", "mode"),
+    [
+        ("binary", "val/loss", "min"),
+        ("multiclass", "val/acc", "max"),
+        ("regression", "val/loss", "min"),
+    ],
+)
+def test_the_best_checkpoint_is_the_epoch_of_the_tasks_metric(trained, task, monitor, mode):
+    """callbacks.model_checkpoint.monitor=auto: multiclass by accuracy, the others by the loss;
+    best.ckpt keeps the best of that metric over the run's validations."""
+    _, run_dir = trained[task]
+    checkpoint = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)
+    [(key, state)] = [
+        (key, state)
+        for key, state in checkpoint["callbacks"].items()
+        if key.startswith("ModelCheckpoint") and state["monitor"] is not None
+    ]
+    assert state["monitor"] == monitor
+    assert f"'mode': '{mode}'" in key
+    events = EventAccumulator(str(run_dir))
+    events.Reload()
+    validations = [(event.step, event.value) for event in events.Scalars(monitor)]
+    values = [value for _, value in validations]
+    best = max(values) if mode == "max" else min(values)
+    assert float(state["best_model_score"]) == pytest.approx(best)
+    # of epochs tied for the best, the one with the lowest val/loss (callbacks/model_checkpoint.py)
+    loss = {event.step: event.value for event in events.Scalars("val/loss")}
+    tied = [step for step, value in validations if value == best]
+    assert state["kept_tie_breaker"] == pytest.approx(loss[min(tied, key=loss.get)])
+    assert len(set(values)) > 1  # a run whose metric never moved would prove nothing
 
 
 def predict_config(ckpt, rows, output, *extra):

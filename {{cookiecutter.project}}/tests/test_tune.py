@@ -24,6 +24,7 @@ from {{ cookiecutter.package }}.tune import (
     STUDY_NAME,
     TUNE_KEYS,
     experiment_yaml,
+    judged_by,
     open_study,
     override_text,
     train_overrides,
@@ -144,17 +145,38 @@ def test_trials_that_cannot_win_are_pruned(tmp_path, capsys):
 
 def test_a_study_continues_only_with_the_metric_it_was_judged_by(tmp_path):
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        open_study(compose_tune(f"run_dir={tmp_path}"), tmp_path)
-        other = compose_tune(
-            f"run_dir={tmp_path}",
-            "callbacks.model_checkpoint.monitor=val/auroc",
-            "callbacks.model_checkpoint.mode=max",
-        )
+        first = compose_tune(f"run_dir={tmp_path}")
+        open_study(first, tmp_path, *judged_by(first))
+        other = compose_tune(f"run_dir={tmp_path}", "callbacks.model_checkpoint.monitor=val/auroc")
         with pytest.raises(
             UserError,
             match="judged by val/loss .minimize.; this command asks for val/auroc .maximize.",
         ):
-            open_study(other, tmp_path)
+            open_study(other, tmp_path, *judged_by(other))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "judged"),
+    [
+        ([], ("val/loss", "min")),  # heart: binary
+        (["data=wine"], ("val/acc", "max")),  # the task read from the data
+        (["data=wine", "data.task=regression"], ("val/loss", "min")),  # the task as given
+        (["data=wine", "callbacks.model_checkpoint.monitor=val/f1"], ("val/f1", "max")),
+    ],
+)
+def test_trials_are_judged_by_what_auto_stands_for_in_train(tmp_path, overrides, judged):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        assert judged_by(compose_tune(f"run_dir={tmp_path}", *overrides)) == judged
+
+
+def test_a_mode_that_does_not_fit_what_auto_became_is_refused_before_the_study(tmp_path):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose_tune(
+            f"run_dir={tmp_path}", "data=wine", "callbacks.model_checkpoint.mode=min"
+        )
+    with pytest.raises(UserError, match="mode='min' does not fit val/acc, which is better when"):
+        judged_by(cfg)
+    assert not (tmp_path / "study.db").exists()
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,7 @@ def train(
         loss_for_task,
         set_torch_threads,
         with_balanced_weights,
+        with_task_monitors,
     )
     from .support.checkpoints import remove_partial_files, resume_checkpoint
     from .support.hparams import flat_hparams, log_hparams, metric_names
@@ -94,10 +95,12 @@ def train(
     datamodule.setup("fit")  # the input width and the task come from the data
     if print_data:
         report_data(datamodule.describe())
-    # Recorded as used: the inferred task, the loss it picks (loss=auto), checked as if given, and
-    # the class weights `balanced` stands for, counted on the training rows.
+    # Recorded as used: the inferred task, the loss it picks (loss=auto), checked as if given, the
+    # class weights `balanced` stands for, counted on the training rows, and the metric `auto`
+    # monitors for this task (the best checkpoint's, by default).
     cfg.data.task = datamodule.task
     cfg.loss = with_balanced_weights(loss_for_task(cfg.loss, datamodule.task), datamodule)
+    with_task_monitors(cfg, datamodule.task)
     check_monitors(cfg)
     # Recorded as used too: the epochs that the step budget leaves (support/step_budget.py).
     per_epoch = steps_per_epoch(

@@ -15,6 +15,7 @@ Optuna is driven directly: hydra-optuna-sweeper pins optuna<3 and hides the tria
 prune. Heavy libraries are imported inside the functions, so `--help` answers at once.
 """
 
+import copy
 import shlex
 import warnings
 from pathlib import Path
@@ -25,7 +26,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from .configs import group_choices
-from .support.config_checks import check_config, check_tune_config
+from .support.config_checks import check_config, check_monitors, check_tune_config
 from .support.errors import UserError, exit_on_interrupt, exit_on_user_error
 from .support.run_dirs import one_writer
 
@@ -116,13 +117,33 @@ def record_trial_overrides(trial_dir: Path, overrides: list[str]) -> None:
         OmegaConf.save(OmegaConf.create(overrides), folder / "overrides.yaml")
 
 
-def open_study(cfg: DictConfig, run_dir: Path) -> Any:
+def judged_by(cfg: DictConfig) -> tuple[str, str]:
+    """The metric trials are judged by and its direction: the best checkpoint's monitor and mode,
+    with `auto` resolved and checked as train does it, for the task of the data (read here once
+    when data.task is null; its warnings come again with the first trial)."""
+    from .model.metrics import AUTO
+    from .support.build import build_datamodule, with_task_monitors
+
+    resolved = copy.deepcopy(cfg)
+    checkpoint = resolved.callbacks.model_checkpoint
+    if AUTO in (checkpoint.monitor, checkpoint.mode) and resolved.data.get("task") is None:
+        datamodule = build_datamodule(resolved.data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            datamodule.setup("fit")
+        resolved.data.task = datamodule.task
+    if resolved.data.get("task") is not None:
+        with_task_monitors(resolved, resolved.data.task)
+        check_monitors(resolved)
+    return checkpoint.monitor, checkpoint.mode
+
+
+def open_study(cfg: DictConfig, run_dir: Path, monitor: str, mode: str) -> Any:
     """The study in `<run_dir>/study.db`: new, or the one an earlier run there started."""
     import optuna
     from hydra.utils import instantiate
 
-    monitor = cfg.callbacks.model_checkpoint.monitor
-    direction = "minimize" if cfg.callbacks.model_checkpoint.mode == "min" else "maximize"
+    direction = "minimize" if mode == "min" else "maximize"
     run_dir.mkdir(parents=True, exist_ok=True)
     # A trial whose process was killed stops its heartbeat and is marked failed by the next run.
     # (Optuna still calls heartbeats experimental, a warning that would repeat on every run.)
@@ -161,8 +182,8 @@ def tune(cfg: DictConfig, task_overrides: list[str]) -> Any:
 
     run_dir = Path(cfg.run_dir)
     shared = train_overrides(task_overrides)
-    study = open_study(cfg, run_dir)
-    monitor, mode = cfg.callbacks.model_checkpoint.monitor, cfg.callbacks.model_checkpoint.mode
+    monitor, mode = judged_by(cfg)
+    study = open_study(cfg, run_dir, monitor, mode)
 
     def objective(trial: optuna.Trial) -> float:
         drawn = suggest(trial, cfg.search_space)

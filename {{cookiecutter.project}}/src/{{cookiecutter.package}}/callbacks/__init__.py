@@ -2,6 +2,8 @@
 the TensorBoard pictures (train-vs-val charts, best validation metrics, test plots, decision
 boundary).
 
-Lightning's own callbacks (checkpoints, early stopping, learning-rate monitor) are used as they are,
-straight from `configs/callbacks/default.yaml`.
+Lightning's own callbacks (checkpoints, early stopping, learning-rate monitor) are used straight
+from `configs/callbacks/default.yaml`; two are subclassed for one change each: the best checkpoint
+keeps the latest of epochs tied for the best (model_checkpoint.py), early stopping keeps a resumed
+run's patience (early_stopping.py).
 """

@@ -1,14 +1,19 @@
 """Log the validation metrics of the best epoch as `best_val/...`, for the HParams table.
 
 The best epoch is the one `best.ckpt` holds, judged by the checkpoint callback's own `monitor` and
-`mode` (val/loss, lowest), so `best_val/loss` and `best_val/acc` describe the very model that is
-tested. Each time a new best arrives the whole set is logged again: the curves step down (or up)
-to the best so far, and their last points are the values the HParams table shows beside the test
-metrics. A resumed run continues from the checkpoint callback's restored best score.
+`mode` (by default the lowest val/loss, the highest val/acc for multiclass), so `best_val/loss`
+and `best_val/acc` describe the very model that is tested. Each time a new best arrives the whole
+set is logged again: the curves step down (or up) to the best so far, and their last points are
+the values the HParams table shows beside the test metrics. A resumed run continues from the
+checkpoint callback's restored best score.
 """
+
+from collections.abc import Mapping
 
 import lightning as L
 import torch
+
+from .model_checkpoint import ModelCheckpoint
 
 PREFIX = "best_val/"
 
@@ -22,10 +27,9 @@ class BestValidationMetrics(L.Callback):
         if current is None or not torch.isfinite(current):
             return
         # Lightning runs the checkpoint callbacks after every other one: best_model_score is
-        # still the previous best here, and "better" is strict, as ModelCheckpoint's own test.
+        # still the previous best here.
         best = checkpoint.best_model_score
-        better = torch.lt if checkpoint.mode == "min" else torch.gt
-        if best is not None and not better(current, best.to(current.device)):
+        if best is not None and not _new_best(checkpoint, current, best, trainer.callback_metrics):
             return
         values = {
             PREFIX + name.split("/", 1)[1]: float(value)
@@ -36,3 +40,17 @@ class BestValidationMetrics(L.Callback):
         step = trainer.fit_loop.epoch_loop._batches_that_stepped
         for logger in trainer.loggers:
             logger.log_metrics(values, step=step)
+
+
+def _new_best(
+    checkpoint: L.Callback,
+    current: torch.Tensor,
+    best: torch.Tensor,
+    metrics: Mapping[str, torch.Tensor],
+) -> bool:
+    """As the checkpoint callback judges it: the project's ModelCheckpoint tells tied epochs
+    apart by their val/loss (callbacks/model_checkpoint.py), Lightning's own keeps the first."""
+    if isinstance(checkpoint, ModelCheckpoint):
+        return checkpoint.improves(current, metrics)
+    better = torch.lt if checkpoint.mode == "min" else torch.gt
+    return bool(better(current, best.to(current.device)))

@@ -18,9 +18,10 @@ from ..callbacks.idle_hooks import silence_idle_hooks
 from ..configs import load_choice
 from ..data.datamodule import TabularDataModule
 from ..model.class_weights import BALANCED, WEIGHT_SETTINGS, balanced_value
+from ..model.metrics import resolved_monitor
 from ..model.module import TabularModule
 from .checkpoints import AtomicCheckpointIO
-from .config_checks import check_class_weights, check_loss_fits_task
+from .config_checks import MONITORS, check_class_weights, check_loss_fits_task
 from .errors import UserError
 
 # The tables live in memory as tensors, so worker processes would only add start-up time.
@@ -77,6 +78,19 @@ def loss_for_task(loss: DictConfig, task: str) -> DictConfig:
     if chosen is None:
         raise UserError(f"loss.by_task.{task}={name!r} names no file of configs/loss/")
     return chosen
+
+
+def with_task_monitors(cfg: DictConfig, task: str) -> None:
+    """Replace `auto` in each monitor and mode (early stopping, the best checkpoint,
+    reduce_on_plateau) with the task's metric and its direction (model/metrics.py), in place:
+    the run's record and its callbacks hold what was watched. Resolved once the task is known."""
+    for prefix in MONITORS:
+        node = OmegaConf.select(cfg, prefix)
+        if node is not None and "monitor" in node:
+            monitor, mode = resolved_monitor(node.monitor, node.get("mode"), task)
+            node.monitor = monitor
+            if "mode" in node:
+                node.mode = mode
 
 
 def with_balanced_weights(loss: DictConfig, datamodule: TabularDataModule) -> DictConfig:

@@ -19,7 +19,7 @@ from ..data.scaling import NUMERIC_TRANSFORMS
 from ..model.class_weights import BALANCED
 from ..model.layers import ACTIVATIONS, INITIALISATIONS, NORMALIZATIONS, NUMERIC_EMBEDDINGS
 from ..model.losses import CONTRACT_KEY, INPUTS
-from ..model.metrics import TASK_METRICS, TASKS, better_when
+from ..model.metrics import AUTO, TASK_METRICS, TASKS, better_when
 from ..model.thresholds import CRITERIA
 from .errors import UserError
 from .mlflow_runs import sqlite_file
@@ -71,9 +71,14 @@ def check_class_weights(weight: list[float] | None, classes: list[Any]) -> None:
 
 
 def check_monitor(cfg: DictConfig, prefix: str) -> None:
-    """`<prefix>.monitor` must be a metric the task logs, and `<prefix>.mode` must fit it."""
+    """`<prefix>.monitor` must be a metric the task logs, and `<prefix>.mode` must fit it.
+    `auto` stands for the task's metric or its direction (model/metrics.py): train replaces it
+    once the task is known (support/build.with_task_monitors) and checks again."""
     monitor = OmegaConf.select(cfg, f"{prefix}.monitor", default=None)
     if monitor is None:
+        return
+    if monitor == AUTO:
+        _require(cfg, f"{prefix}.mode", lambda v: v in ("min", "max", AUTO), "min, max or auto")
         return
     task = OmegaConf.select(cfg, "data.task", default=None)
     names = TASK_METRICS.get(task) or sorted({n for ns in TASK_METRICS.values() for n in ns})
@@ -84,7 +89,7 @@ def check_monitor(cfg: DictConfig, prefix: str) -> None:
         )
     mode = OmegaConf.select(cfg, f"{prefix}.mode", default=None)
     best = better_when(monitor.split("/")[1])
-    if mode is not None and mode != best:
+    if mode not in (None, AUTO, best):
         raise UserError(
             f"{prefix}.mode={mode!r} does not fit {monitor}, which is better when "
             f"{'higher' if best == 'max' else 'lower'}: use {prefix}.mode={best}"
