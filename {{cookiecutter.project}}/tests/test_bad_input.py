@@ -78,6 +78,16 @@ BAD_INPUTS = [
         r"no row with a value in every column of x, label \(data.missing=drop\)",
     ),
     (
+        "class with a single row",
+        lambda d: [
+            f"data.path={table(d / 't.csv', x=GOOD['x'], label=['a', 'b'] * 19 + ['c', 'd'])}",
+            "data.target=label",
+        ],
+        r"cannot split the 40 usable rows of .*t.csv' into train, validation and test with every "
+        r"class in each: 2 of the 4 classes of 'label' have fewer than 3 rows \(c: 1, d: 1\); "
+        r"merge them into other classes or leave their rows out of the file$",
+    ),
+    (
         "loss that cannot train the inferred task",
         lambda d: [
             f"data.path={table(d / 't.csv', x=GOOD['x'], label=['a', 'b', 'c', 'd'] * 10)}",

@@ -292,3 +292,17 @@ def test_the_summary_says_what_each_column_became(tmp_path):
     assert "ticket (identifier: every value distinct)" in summary
     assert IDENTIFIER_RULE in summary
     assert "batches of 32 (auto)" in summary
+    assert "task: binary on 'y', classes 0, 1\n" in summary
+
+
+@pytest.mark.parametrize(("given", "hinted"), [(None, True), ("multiclass", False)])
+def test_a_count_read_as_classes_says_how_to_read_it_as_amounts(tmp_path, given, hinted):
+    frame = city_table()
+    frame["y"] = [0, 1, 2, 3, 7, 12] * (len(frame) // 6) + [0] * (len(frame) % 6)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    datamodule = TabularDataModule(path=str(tmp_path / "t.csv"), target="y", task=given)
+    datamodule.setup()
+    summary = "\n".join(datamodule.describe())
+    assert "task: multiclass on 'y', classes 0, 1, 2, 3, 7, 12" in summary
+    hint = "(few whole numbers, read as classes; data.task=regression for amounts)"
+    assert (hint in summary) == hinted

