@@ -21,6 +21,8 @@ def text(path, *lines: str) -> str:
 
 GOOD = {"x": [1.0, 2.0, 3.0, 4.0] * 10, "label": ["yes", "no"] * 20}
 
+THIRTEEN_CLASSES = [*"abcdefghijkl" * 3, "m", "m"]  # 38 rows, one class with 2 of them
+
 # (what the file is, data overrides, the message that must name the problem)
 BAD_INPUTS = [
     (
@@ -86,6 +88,16 @@ BAD_INPUTS = [
         r"cannot split the 40 usable rows of .*t.csv' into train, validation and test with every "
         r"class in each: 2 of the 4 classes of 'label' have fewer than 3 rows \(c: 1, d: 1\); "
         r"merge them into other classes or leave their rows out of the file$",
+    ),
+    (
+        "more classes than test rows",  # not the few-rows message, though one class has 2 rows
+        lambda d: [
+            f"data.path={table(d / 't.csv', x=[0.5, 1.5] * 19, label=THIRTEEN_CLASSES)}",
+            "data.target=label",
+            "data.test_fraction=0.1",
+        ],
+        r"into train, validation and test: The test_size = 4 should be greater or equal to the "
+        r"number of classes = 13$",
     ),
     (
         "loss that cannot train the inferred task",

@@ -8,6 +8,7 @@ from conftest import QUIET
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from {{ cookiecutter.package }}.callbacks.model_checkpoint import ModelCheckpoint
+from {{ cookiecutter.package }}.support.build import build_callbacks, with_task_monitors
 from {{ cookiecutter.package }}.train import train
 
 
@@ -42,3 +43,26 @@ def test_the_kept_loss_survives_a_resume():
     assert resumed.kept_tie_breaker == 0.41
     # Lightning's own class name: a run its ModelCheckpoint wrote resumes with its best score
     assert resumed.state_key.startswith("ModelCheckpoint{'monitor': 'val/acc', 'mode': 'max'")
+
+
+def test_a_resumed_run_keeps_the_metric_its_best_checkpoint_watched(train_config, tmp_path):
+    # A multiclass run begun when the best checkpoint watched val/loss whatever the task.
+    before = ["data=wine", *QUIET, "trainer.max_epochs=2"]
+    train(train_config(*before, "callbacks.model_checkpoint.monitor=val/loss"))
+    stopped = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    [best] = [s["best_model_score"] for s in stopped["callbacks"].values() if s.get("monitor")]
+    resumed = train_config(*before[:-1], "trainer.max_epochs=3", "ckpt_path=last")
+    train(resumed)
+    watched = resumed.callbacks.model_checkpoint
+    assert (watched.monitor, watched.mode) == ("val/loss", "min")
+    after = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    [state] = [s for s in after["callbacks"].values() if s.get("monitor")]
+    assert state["best_model_score"] <= best  # carried on from the first run's best, not reset
+
+
+def test_no_monitor_keeps_lightnings_default_mode(train_config):
+    cfg = train_config("callbacks.model_checkpoint.monitor=null")
+    with_task_monitors(cfg, "binary")
+    built = build_callbacks(cfg.callbacks)
+    [best] = [c for c in built if isinstance(c, ModelCheckpoint) and c.filename == "best"]
+    assert (best.monitor, best.mode) == (None, "min")

@@ -100,7 +100,7 @@ def train(
     # monitors for this task (the best checkpoint's, by default).
     cfg.data.task = datamodule.task
     cfg.loss = with_balanced_weights(loss_for_task(cfg.loss, datamodule.task), datamodule)
-    with_task_monitors(cfg, datamodule.task)
+    with_task_monitors(cfg, datamodule.task, resumed=resume[1] if resume is not None else None)
     check_monitors(cfg)
     # Recorded as used too: the epochs that the step budget leaves (support/step_budget.py).
     per_epoch = steps_per_epoch(

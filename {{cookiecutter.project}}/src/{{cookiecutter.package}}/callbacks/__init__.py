@@ -4,6 +4,6 @@ boundary).
 
 Lightning's own callbacks (checkpoints, early stopping, learning-rate monitor) are used straight
 from `configs/callbacks/default.yaml`; two are subclassed for one change each: the best checkpoint
-keeps the latest of epochs tied for the best (model_checkpoint.py), early stopping keeps a resumed
-run's patience (early_stopping.py).
+tells epochs tied for the best apart by their val/loss (model_checkpoint.py), early stopping keeps
+a resumed run's patience (early_stopping.py).
 """

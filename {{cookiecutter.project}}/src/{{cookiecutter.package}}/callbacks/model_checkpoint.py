@@ -12,6 +12,7 @@ keeps. The class keeps Lightning's name, so its state key is Lightning's and a r
 class wrote resumes.
 """
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,9 +39,12 @@ class ModelCheckpoint(LightningModelCheckpoint):
         if better(current, best):
             return True
         loss = metrics.get(TIE_BREAKER)
-        if self.monitor == TIE_BREAKER or loss is None or self.kept_tie_breaker is None:
-            return False
-        return bool(torch.eq(current, best)) and float(loss) < self.kept_tie_breaker
+        kept = self.kept_tie_breaker
+        if self.monitor == TIE_BREAKER or self.save_top_k != 1 or loss is None or kept is None:
+            return False  # Lightning's rule: the first of tied epochs stays
+        if math.isnan(kept):  # any loss tells a tied epoch apart better than none
+            kept = math.inf
+        return bool(torch.eq(current, best)) and float(loss) < kept
 
     def check_monitor_top_k(self, trainer: L.Trainer, current: Any = None) -> bool:
         if current is None or self.save_top_k != 1:

@@ -212,7 +212,7 @@ class TabularDataModule(L.LightningDataModule):
         except ValueError as error:
             counts = labels.value_counts()
             rare = counts[counts < MIN_ROWS_PER_CLASS]
-            if task != "regression" and len(rare):
+            if "least populated class" in str(error) and len(rare):
                 shown = ", ".join(f"{shortened(str(name))}: {n}" for name, n in rare.items())
                 raise UserError(
                     f"cannot split the {len(labels)} usable rows of {self.source} into train, "

@@ -50,11 +50,12 @@ AUTO_MONITOR = {"binary": "val/loss", "multiclass": "val/acc", "regression": "va
 def resolved_monitor(
     monitor: str | None, mode: str | None, task: str
 ) -> tuple[str | None, str | None]:
-    """`monitor` and `mode` with `auto` replaced by the task's metric and its direction."""
+    """`monitor` and `mode` with `auto` replaced by the task's metric and its direction (with no
+    monitor at all, Lightning's default mode)."""
     if monitor == AUTO:
         monitor = AUTO_MONITOR[task]
-    if mode == AUTO and monitor is not None:
-        mode = better_when(monitor.split("/", 1)[-1])
+    if mode == AUTO:
+        mode = better_when(monitor.split("/", 1)[-1]) if monitor is not None else "min"
     return monitor, mode
 
 

@@ -18,7 +18,7 @@ from ..callbacks.idle_hooks import silence_idle_hooks
 from ..configs import load_choice
 from ..data.datamodule import TabularDataModule
 from ..model.class_weights import BALANCED, WEIGHT_SETTINGS, balanced_value
-from ..model.metrics import resolved_monitor
+from ..model.metrics import AUTO, resolved_monitor
 from ..model.module import TabularModule
 from .checkpoints import AtomicCheckpointIO
 from .config_checks import MONITORS, check_class_weights, check_loss_fits_task
@@ -80,17 +80,34 @@ def loss_for_task(loss: DictConfig, task: str) -> DictConfig:
     return chosen
 
 
-def with_task_monitors(cfg: DictConfig, task: str) -> None:
+def with_task_monitors(cfg: DictConfig, task: str, resumed: dict[str, Any] | None = None) -> None:
     """Replace `auto` in each monitor and mode (early stopping, the best checkpoint,
     reduce_on_plateau) with the task's metric and its direction (model/metrics.py), in place:
-    the run's record and its callbacks hold what was watched. Resolved once the task is known."""
+    the run's record and its callbacks hold what was watched. Resolved once the task is known.
+
+    A resumed run (`resumed`: its checkpoint) keeps the metric its best checkpoint watched, so
+    that its best score carries on: a run begun before `auto` watched val/loss whatever its task.
+    """
     for prefix in MONITORS:
         node = OmegaConf.select(cfg, prefix)
         if node is not None and "monitor" in node:
-            monitor, mode = resolved_monitor(node.monitor, node.get("mode"), task)
+            given = node.monitor
+            if prefix == "callbacks.model_checkpoint" and given == AUTO and resumed is not None:
+                given = best_checkpoint_monitor(resumed) or given
+            monitor, mode = resolved_monitor(given, node.get("mode"), task)
             node.monitor = monitor
             if "mode" in node:
                 node.mode = mode
+
+
+def best_checkpoint_monitor(checkpoint: dict[str, Any]) -> str | None:
+    """The metric the checkpoint's one monitoring ModelCheckpoint watched; None if not one."""
+    watched = {
+        state["monitor"]
+        for key, state in checkpoint.get("callbacks", {}).items()
+        if key.startswith("ModelCheckpoint") and state.get("monitor") is not None
+    }
+    return watched.pop() if len(watched) == 1 else None
 
 
 def with_balanced_weights(loss: DictConfig, datamodule: TabularDataModule) -> DictConfig:
