@@ -1,8 +1,13 @@
 """Lightning calls only the callback hooks that have work to do (callbacks/idle_hooks.py)."""
 
-import lightning as L
-from conftest import QUIET
+from types import SimpleNamespace
 
+import lightning as L
+import torch
+from conftest import QUIET
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from {{ cookiecutter.package }}.callbacks.decision_boundary import DecisionBoundary
 from {{ cookiecutter.package }}.callbacks.idle_hooks import (
     TRAINING_STEP_HOOKS,
     silence_idle_hooks,
@@ -67,3 +72,25 @@ def test_a_hook_set_on_the_object_is_not_silenced():
     silence_idle_hooks(trainer)
     assert callable(callback.on_train_batch_end)
     assert callback.on_before_backward is None
+
+
+def test_the_decision_boundary_keeps_batches_only_where_it_draws(tmp_path):
+    """Its per-step hook is silenced once training starts on a table it cannot draw, and comes
+    back for one it can (the same callback object, e.g. a later fit)."""
+    boundary = DecisionBoundary()
+    writer = TensorBoardLogger(tmp_path)
+    trainer = SimpleNamespace(is_global_zero=True, loggers=[writer])
+
+    def start(input_size: int, task: str = "binary") -> None:
+        module = SimpleNamespace(hparams=SimpleNamespace(input_size=input_size, task=task))
+        boundary.on_train_start(trainer, module)
+
+    start(29)
+    assert boundary.on_train_batch_end is None
+    start(2)
+    assert callable(boundary.on_train_batch_end)
+    batch = (torch.zeros(4, 2), torch.ones(4))
+    boundary.on_train_batch_end(trainer, None, None, batch, 0)
+    assert len(boundary._points) == 1
+    start(2, "regression")
+    assert boundary.on_train_batch_end is None

@@ -59,6 +59,23 @@ def test_losses_kept_on_the_device_are_read_before_any_checkpoint(
     assert all(torch.isfinite(w).all() for w in last["state_dict"].values())
 
 
+def test_a_finite_loss_is_checked_with_the_other_processes_only_when_there_are_some():
+    asked = []
+
+    def reduce_boolean_decision(broken: bool, all: bool) -> bool:
+        asked.append(broken)
+        return True  # another rank's loss was not finite
+
+    strategy = SimpleNamespace(reduce_boolean_decision=reduce_boolean_decision)
+    ddp = SimpleNamespace(world_size=2, global_step=5, current_epoch=0, strategy=strategy)
+    with pytest.raises(NonFiniteLossError, match="not finite in another rank at step 5"):
+        StopOnNonFiniteLoss().on_before_backward(ddp, None, torch.tensor(0.5))
+    assert asked == [False]
+    # One process: a finite loss asks no one (a strategy that cannot answer is never called).
+    alone = SimpleNamespace(world_size=1, strategy=SimpleNamespace(reduce_boolean_decision=None))
+    StopOnNonFiniteLoss().on_before_backward(alone, None, torch.tensor(0.5))
+
+
 def test_nan_validation_loss_stops_before_the_checkpoints_save(train_config, tmp_path, capsys):
     train(
         train_config(

@@ -32,6 +32,11 @@ class DecisionBoundary(L.Callback):
             and hparams.task != "regression"
             and bool(summary_writers(trainer))
         )
+        # Lightning skips a hook set to None (callbacks/idle_hooks.py): nothing to keep per step.
+        if self._active:
+            self.__dict__.pop("on_train_batch_end", None)
+        else:
+            self.on_train_batch_end = None
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._points = []
@@ -40,9 +45,8 @@ class DecisionBoundary(L.Callback):
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int
     ) -> None:
         # Kept for every epoch: whether it is the last is known only at its end (early stopping).
-        if self._active:
-            features, targets = batch
-            self._points.append((features.detach(), targets.detach()))
+        features, targets = batch
+        self._points.append((features.detach(), targets.detach()))
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         epoch = trainer.current_epoch

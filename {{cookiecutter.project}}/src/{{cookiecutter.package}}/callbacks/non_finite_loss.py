@@ -40,8 +40,10 @@ class StopOnNonFiniteLoss(L.Callback):
     ) -> None:
         if not self.reads_later(loss.device):
             value = _value_if_not_finite(loss)
-            when = f"at step {trainer.global_step}"
-            _stop_if(trainer, value is not None, "the training loss", str(value), when)
+            # One process alone has no one to tell: a finite loss then ends the check here.
+            if value is not None or trainer.world_size > 1:
+                when = f"at step {trainer.global_step}"
+                _stop_if(trainer, value is not None, "the training loss", str(value), when)
             return
         finite = torch.isfinite(loss.detach()).all()
         if self._finite is None:

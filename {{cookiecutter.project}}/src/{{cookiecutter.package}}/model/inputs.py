@@ -82,13 +82,18 @@ class TabularInputs(nn.Module):
                 table.weight[0].zero_()
 
     @property
+    def passes_through(self) -> bool:
+        """Whether `forward` returns its input unchanged (no numeric embedding, no codes)."""
+        return self.periodic is None and not self.tables
+
+    @property
     def output_size(self) -> int:
         numbers = self.periodic.output_size if self.periodic is not None else 0
         widths = sum(table.embedding_dim for table in self.tables)
         return numbers + (self.codes_from - self.numbers) + widths
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        if self.periodic is None and not self.tables:
+        if self.passes_through:
             return features
         parts = []
         if self.periodic is not None:
