@@ -3,17 +3,13 @@
 A per-row Dataset makes the DataLoader call `__getitem__` and collate once per row, which costs more
 than the forward pass of a small MLP. `TensorTable` answers a whole batch of row indices at once
 (`__getitems__`), and `EpochBatchSampler` (sampling.py) hands it those indices as one tensor, shared
-out over DDP processes without repeating rows. `TableBatches` walks the two together: Lightning
-takes any iterable with a length as a data loader, and torch's DataLoader would add about 11 us a
-batch here (its profiler label, fetcher and collate) with nothing to do: the table is in memory,
-on the training device, so worker processes and pinned memory have nothing to offer.
+out over DDP processes without repeating rows.
 """
 
 import math
-from collections.abc import Iterator
 
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 from .sampling import EpochBatchSampler
 
@@ -61,21 +57,9 @@ def auto_batch_size(train_rows: int) -> int:
     return min(LARGEST_AUTO_BATCH, max(SMALLEST_AUTO_BATCH, 2**power))
 
 
-class TableBatches:
-    """One pass over `dataset` in the batches of rows that `batch_sampler` gives: what
-    `DataLoader(dataset, batch_sampler=batch_sampler)` yields, under the same attribute names."""
-
-    def __init__(self, dataset: TensorTable, batch_sampler: EpochBatchSampler) -> None:
-        self.dataset = dataset
-        self.batch_sampler = batch_sampler
-
-    def __len__(self) -> int:
-        return len(self.batch_sampler)
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        gather = self.dataset.__getitems__
-        for rows in self.batch_sampler:
-            yield gather(rows)
+def keep_batch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch is already two tensors: nothing to collate."""
+    return batch
 
 
 def batch_loader(
@@ -87,9 +71,9 @@ def batch_loader(
     world_size: int = 1,
     epoch: int = 0,
     skip: int = 0,
-) -> TableBatches:
-    """The table's batches, each a single gather from its tensors; the first pass is epoch
-    `epoch`, without its first `skip` batches."""
+) -> DataLoader:
+    """A DataLoader whose every batch is a single gather from the table's tensors; its first pass
+    is epoch `epoch`, without its first `skip` batches."""
     sampler = EpochBatchSampler(len(table), batch_size, shuffle, seed, rank, world_size)
     sampler.set_epoch(epoch, skip)
-    return TableBatches(table, sampler)
+    return DataLoader(table, batch_sampler=sampler, collate_fn=keep_batch)

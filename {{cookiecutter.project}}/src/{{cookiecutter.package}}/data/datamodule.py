@@ -8,9 +8,10 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
+from torch.utils.data import DataLoader
 
 from ..support.errors import UserError, shortened
-from .batching import TableBatches, TensorTable, auto_batch_size, batch_loader
+from .batching import TensorTable, auto_batch_size, batch_loader
 from .demos import load_demo
 from .missing import infinities_as_missing, usable_rows
 from .preprocessing import MIN_EMBEDDED_ROWS, TablePreprocessor
@@ -324,7 +325,7 @@ class TabularDataModule(L.LightningDataModule):
             self.setup()
         return self._tables[split]
 
-    def _loader(self, split: str, batch_size: int, shuffle: bool) -> TableBatches:
+    def _loader(self, split: str, batch_size: int, shuffle: bool) -> DataLoader:
         """Each DDP process gets its own share of the rows (one process: all of them); a resumed
         run continues the sequence of shuffles from its epoch."""
         table, trainer = self.table(split), self.trainer
@@ -351,13 +352,13 @@ class TabularDataModule(L.LightningDataModule):
             return self.batch_size
         return math.ceil(self.batch_size / processes)
 
-    def train_dataloader(self) -> TableBatches:
+    def train_dataloader(self) -> DataLoader:
         return self._loader("train", self.per_process_batch_size(), shuffle=True)
 
-    def val_dataloader(self) -> TableBatches:
+    def val_dataloader(self) -> DataLoader:
         return self._loader("val", EVAL_BATCH_SIZE, shuffle=False)
 
-    def test_dataloader(self) -> TableBatches:
+    def test_dataloader(self) -> DataLoader:
         return self._loader("test", EVAL_BATCH_SIZE, shuffle=False)
 
     def state_dict(self) -> dict[str, Any]:
