@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import lightning as L
 import torch
 
-from .model_checkpoint import ModelCheckpoint
+from .model_checkpoint import ModelCheckpoint, strictly_better
 
 PREFIX = "best_val/"
 
@@ -52,5 +52,4 @@ def _new_best(
     apart by their val/loss (callbacks/model_checkpoint.py), Lightning's own keeps the first."""
     if isinstance(checkpoint, ModelCheckpoint):
         return checkpoint.improves(current, metrics)
-    better = torch.lt if checkpoint.mode == "min" else torch.gt
-    return bool(better(current, best.to(current.device)))
+    return strictly_better(checkpoint.mode, current, best)

@@ -23,17 +23,16 @@ class DecisionBoundary(L.Callback):
         self.every_n_epochs = every_n_epochs
         self.resolution = resolution
         self._points: list[tuple[torch.Tensor, torch.Tensor]] = []
-        self._active = False
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         hparams = pl_module.hparams
-        self._active = (
+        draws = (
             hparams.input_size == 2
             and hparams.task != "regression"
             and bool(summary_writers(trainer))
         )
         # Lightning skips a hook set to None (callbacks/idle_hooks.py): nothing to keep per step.
-        if self._active:
+        if draws:
             self.__dict__.pop("on_train_batch_end", None)
         else:
             self.on_train_batch_end = None

@@ -35,8 +35,7 @@ class ModelCheckpoint(LightningModelCheckpoint):
         if best is None:
             return True
         best = best.to(current.device)
-        better = torch.lt if self.mode == "min" else torch.gt
-        if better(current, best):
+        if strictly_better(self.mode, current, best):
             return True
         loss = metrics.get(TIE_BREAKER)
         kept = self.kept_tie_breaker
@@ -64,3 +63,9 @@ class ModelCheckpoint(LightningModelCheckpoint):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         self.kept_tie_breaker = state_dict.get("kept_tie_breaker")
+
+
+def strictly_better(mode: str, current: torch.Tensor, best: torch.Tensor) -> bool:
+    """Lightning's own test of a new best: strictly lower ("min") or higher ("max")."""
+    better = torch.lt if mode == "min" else torch.gt
+    return bool(better(current, best.to(current.device)))
