@@ -157,11 +157,25 @@ def test_datamodule_state_is_plain_data(heart):
         "classes": [0, 1],
         "mean": 0.0,
         "scale": 1.0,
+        "low": None,
+        "high": None,
     }
     restored = TabularDataModule(demo="heart")
     restored.load_state_dict(state)
     assert restored.input_size == 29
     assert restored.preprocessor.state_dict() == heart.preprocessor.state_dict()
+
+
+@pytest.mark.parametrize("clip", [True, False])
+def test_the_training_targets_range_goes_to_the_module_unless_switched_off(tmp_path, clip):
+    path = tmp_path / "table.csv"
+    pd.DataFrame({"a": np.arange(40.0), "y": np.arange(40.0) ** 2}).to_csv(path, index=False)
+    datamodule = TabularDataModule(path=str(path), target="y", clip_predictions=clip)
+    datamodule.setup()
+    assert datamodule.task == "regression"
+    trained_on = datamodule.table("train").targets
+    held = [trained_on.min().item(), trained_on.max().item()]
+    assert datamodule.prediction_range == (pytest.approx(held, abs=1e-5) if clip else None)
 
 
 def test_missing_column_is_a_user_error(tmp_path):

@@ -166,6 +166,34 @@ def test_the_graph_gives_predicts_numbers_for_raw_rows(exported, case, tmp_path)
         assert (expected["prediction"] == np.where(positive, classes[1], classes[0])).all()
 
 
+def test_the_graph_holds_regression_predictions_within_the_range_as_predict_does(
+    exported, tmp_path
+):
+    table, ckpt, _ = exported("regression-mlp")
+    checkpoint = torch.load(ckpt, weights_only=True)
+    target = checkpoint["TabularDataModule"]["target_encoder"]
+    mean, scale = target["mean"], target["scale"]
+    held = [(target["low"] - mean) / scale, (target["high"] - mean) / scale]
+    assert checkpoint["hyper_parameters"]["prediction_range"] == pytest.approx(held)
+    # Narrowed to a tenth of a standard deviation about the mean, most rows are held at an end.
+    checkpoint["hyper_parameters"]["prediction_range"] = [-0.1, 0.1]
+    narrowed = tmp_path / "narrowed.ckpt"
+    torch.save(checkpoint, narrowed)
+    raw_rows(pd.read_csv(table)).to_csv(tmp_path / "rows.csv", index=False)
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    with pytest.warns(UnseenLevelWarning):
+        expected = predicted(narrowed, tmp_path / "rows.csv", tmp_path)["prediction"]
+    ends, rounding = mean + np.array([-0.1, 0.1]) * scale, 1e-6 * scale
+    assert expected.between(ends[0] - rounding, ends[1] + rounding).all()
+    at_an_end = np.isclose(expected.to_numpy()[:, None], ends, rtol=0, atol=rounding).any(1)
+    assert at_an_end.mean() > 0.5
+
+    model = export(export_config(narrowed, tmp_path / "model.onnx"))
+    session = onnxruntime.InferenceSession(str(model))
+    (numbers,) = session.run(None, feeds_by_hand(session, rows))
+    np.testing.assert_allclose(numbers, expected, rtol=0, atol=1e-5 * scale)
+
+
 @pytest.mark.parametrize("case", ["binary-mlp", "multiclass-resnet", "regression-mlp"])
 def test_inputs_and_outputs_are_as_promised(exported, case):
     table, _, model = exported(case)

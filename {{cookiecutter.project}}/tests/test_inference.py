@@ -214,6 +214,22 @@ def test_a_regression_target_is_standardised_from_training_rows_and_restored():
     assert probabilities is None
 
 
+def test_a_regression_target_keeps_its_training_range_for_the_predictions():
+    values = pd.Series([10.0, 20.0, 30.0, 1000.0], name="y")
+    encoder = TargetEncoder("regression").fit(values, np.array([0, 1, 2]))
+    assert (encoder.low, encoder.high) == (10.0, 30.0)  # the training rows' only
+    # In the network's standardised units: (10 - 20) / scale and (30 - 20) / scale.
+    assert encoder.standardised_range() == pytest.approx([-1.2247, 1.2247], abs=1e-4)
+    restored = TargetEncoder("binary")
+    restored.load_state_dict(encoder.state_dict())
+    assert restored.standardised_range() == encoder.standardised_range()
+    # A checkpoint from before the range was kept holds predictions nowhere.
+    older = {k: v for k, v in encoder.state_dict().items() if k not in ("low", "high")}
+    restored.load_state_dict(older)
+    assert restored.standardised_range() is None
+    assert TargetEncoder("binary").fit(values > 15, np.arange(4)).standardised_range() is None
+
+
 @pytest.fixture
 def gappy() -> pd.DataFrame:
     return pd.DataFrame(

@@ -96,6 +96,28 @@ def test_compiled_network_keeps_the_checkpoint_parameter_names():
     assert module(True).state_dict().keys() == module(False).state_dict().keys()
 
 
+def test_regression_predictions_are_held_in_range_but_the_loss_sees_every_value():
+    from {{ cookiecutter.package }}.model.module import TabularModule
+
+    def module(held: list[float] | None) -> TabularModule:
+        return TabularModule(
+            input_size=2,
+            task="regression",
+            num_classes=None,
+            model={"_target_": "{{ cookiecutter.package }}.model.mlp.MLP", "hidden_sizes": []},
+            loss={"_target_": "torch.nn.MSELoss", "trains": {"regression": "values"}},
+            optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+            prediction_range=held,
+        )
+
+    outputs = torch.tensor([[-5.0], [0.5], [7.0]], requires_grad=True)
+    assert module([-1.0, 2.0]).predict_scores(outputs).tolist() == [-1.0, 0.5, 2.0]
+    assert module(None).predict_scores(outputs).tolist() == [-5.0, 0.5, 7.0]
+    # Trained on the unclipped values: the rows beyond the range still pass a gradient back.
+    module([-1.0, 2.0])._loss(outputs, torch.zeros(3)).backward()
+    assert outputs.grad.ravel().tolist() == pytest.approx([2 * -5.0 / 3, 2 * 0.5 / 3, 2 * 7.0 / 3])
+
+
 def test_cpu_dropout_drops_at_rate_p_and_keeps_the_expected_value():
     torch.manual_seed(0)
     layer = Dropout(0.3)

@@ -79,6 +79,7 @@ class TabularDataModule(L.LightningDataModule):
         embed: list[str] | None = None,
         numeric_transform: str = "standardize",
         missing: str = "impute",
+        clip_predictions: bool = True,
         batch_size: int | str = 32,
         batch_size_per_device: bool = False,
         val_fraction: float = 0.15,
@@ -130,6 +131,14 @@ class TabularDataModule(L.LightningDataModule):
     def embedding_rows(self) -> list[int]:
         """The size of each embedded column's table (model/inputs.py), in input order."""
         return self.preprocessor.embedding_rows
+
+    @property
+    def prediction_range(self) -> list[float] | None:
+        """Regression: the training targets' range in the network's standardised units, which
+        the module holds its predictions within (`data.clip_predictions`); otherwise None."""
+        if not self.hparams.clip_predictions:
+            return None
+        return self.target_encoder.standardised_range()
 
     @property
     def num_classes(self) -> int | None:

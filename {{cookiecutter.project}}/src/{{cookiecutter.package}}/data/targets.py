@@ -8,7 +8,8 @@ Classes are sorted and the positive class of a binary task is the second one ("y
 1 of 0/1, True of False). A regression target is standardised with the training rows' mean and
 standard deviation, so the network learns numbers near zero whatever the target's unit: the loss
 and test/mse, test/mae are in those standardised units (test/r2 is the same in both), and predict
-answers in the target's own units.
+answers in the target's own units. The training rows' smallest and largest target are kept too:
+predictions are held within them (`data.clip_predictions`, RealMLP-TD's output clamp).
 """
 
 from typing import Any
@@ -82,7 +83,7 @@ def infer_task(labels: pd.Series, task: str | None, source: str) -> str:
 class TargetEncoder:
     """scikit-learn-style `fit`, `transform` (labels -> targets) and `inverse` (outputs -> labels).
 
-    Its learned state (task, classes, mean, scale) is plain data, saved in every checkpoint.
+    Its learned state (task, classes, mean, scale, range) is plain data, saved in every checkpoint.
     """
 
     def __init__(self, task: str) -> None:
@@ -90,6 +91,10 @@ class TargetEncoder:
         self.classes: list[Any] = []
         self.mean = 0.0
         self.scale = 1.0
+        # The training targets' smallest and largest value (regression); None in checkpoints
+        # made before they were kept.
+        self.low: float | None = None
+        self.high: float | None = None
 
     def fit(self, labels: pd.Series, training_rows: np.ndarray) -> "TargetEncoder":
         """Classes come from every row (a class seen only in testing still needs an output);
@@ -98,6 +103,7 @@ class TargetEncoder:
             values = labels.iloc[training_rows].to_numpy("float64")
             self.mean = float(values.mean())
             self.scale = float(values.std()) or 1.0
+            self.low, self.high = float(values.min()), float(values.max())
         else:
             self.classes = distinct_labels(labels)
         return self
@@ -139,11 +145,26 @@ class TargetEncoder:
         labels = np.asarray(self.classes, dtype=object)[chosen]
         return labels.tolist(), probabilities
 
+    def standardised_range(self) -> list[float] | None:
+        """[smallest, largest] training target in the standardised units the network outputs;
+        None for classification and for checkpoints made before the range was kept."""
+        if self.task != "regression" or self.low is None or self.high is None:
+            return None
+        return [(self.low - self.mean) / self.scale, (self.high - self.mean) / self.scale]
+
     def state_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "classes": self.classes, "mean": self.mean, "scale": self.scale}
+        return {
+            "task": self.task,
+            "classes": self.classes,
+            "mean": self.mean,
+            "scale": self.scale,
+            "low": self.low,
+            "high": self.high,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.task = state["task"]
         self.classes = list(state["classes"])
         self.mean = float(state["mean"])
         self.scale = float(state["scale"])
+        self.low, self.high = state.get("low"), state.get("high")

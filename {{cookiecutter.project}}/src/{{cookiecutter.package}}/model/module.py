@@ -36,6 +36,7 @@ class TabularModule(L.LightningModule):
         scheduler: dict[str, Any] | None = None,
         embedding_rows: list[int] | None = None,
         numbers: int = 0,
+        prediction_range: list[float] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(logger=False)
@@ -100,10 +101,13 @@ class TabularModule(L.LightningModule):
         return self.net(self.inputs(features))
 
     def predict_scores(self, outputs: torch.Tensor) -> torch.Tensor:
-        """Class probabilities (the positive class's when binary), or regression values."""
+        """Class probabilities (the positive class's when binary), or regression values held
+        within the training targets' range when `prediction_range` is set."""
         task = self.hparams.task
         if task == "regression":
-            return outputs.squeeze(-1)
+            values = outputs.squeeze(-1)
+            held = self.hparams.prediction_range
+            return values if held is None else values.clamp(held[0], held[1])
         if outputs.shape[-1] == 1:
             return torch.sigmoid(outputs.squeeze(-1))
         probabilities = torch.softmax(outputs, dim=-1)
@@ -113,12 +117,14 @@ class TabularModule(L.LightningModule):
         given = self.loss_input  # model/losses.py: INPUTS
         if given == "logits":
             return self.loss_fn(outputs, targets)
-        if given == "logit":
+        if given in ("logit", "values"):
+            # One output: a binary logit, or a regression value as the network gives it (held
+            # within the training range, it would pass no gradient back from the rows beyond).
             return self.loss_fn(outputs.squeeze(-1), targets.float())
         scores = self.predict_scores(outputs)
         if given == "probabilities" and scores.dim() == 2:  # multiclass: against one-hot labels
             return self.loss_fn(scores, one_hot(targets, scores.shape[-1]).to(scores.dtype))
-        # The regression value, or the predicted probability of a binary label.
+        # The predicted probability of a binary label.
         return self.loss_fn(scores, targets.float())
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:

@@ -155,6 +155,7 @@ def build_module(cfg: DictConfig, datamodule: TabularDataModule) -> TabularModul
         numbers=len(datamodule.preprocessor.number_names),
         task=datamodule.task,
         num_classes=datamodule.num_classes,
+        prediction_range=datamodule.prediction_range,
         model=plain(cfg.model),
         loss=plain(cfg.loss),
         optimizer=plain(cfg.optimizer),
