@@ -176,6 +176,9 @@ def test_the_training_targets_range_goes_to_the_module_unless_switched_off(tmp_p
     trained_on = datamodule.table("train").targets
     held = [trained_on.min().item(), trained_on.max().item()]
     assert datamodule.prediction_range == (pytest.approx(held, abs=1e-5) if clip else None)
+    low, high = datamodule.target_encoder.low, datamodule.target_encoder.high
+    said = f"predictions held within its training range {low:.4g} to {high:.4g}"
+    assert any(said in line for line in datamodule.describe()) == clip
 
 
 def test_missing_column_is_a_user_error(tmp_path):

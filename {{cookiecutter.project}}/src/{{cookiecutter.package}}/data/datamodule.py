@@ -279,6 +279,11 @@ class TabularDataModule(L.LightningDataModule):
             task += f" ({describe_written(self.written[hp.target])})"
         if encoder.task != "regression":
             task += f", classes {', '.join(map(str, encoder.classes))}"
+        elif self.prediction_range is not None:
+            task += (
+                f", predictions held within its training range {encoder.low:.4g} to "
+                f"{encoder.high:.4g} (data.clip_predictions)"
+            )
         if hp.task is None and encoder.task == "multiclass" and is_whole_numbers(encoder.classes):
             task += " (few whole numbers, read as classes; data.task=regression for amounts)"
 
