@@ -148,6 +148,7 @@ def test_every_app_config_composes(tmp_path, config_name, overrides):
         ("model.activation=swish", "model.activation"),
         ("model.init=zeros", "model.init"),
         ("model.compile=maybe", "model.compile"),
+        ("data.clip_predictions=maybe", "data.clip_predictions"),
         ("trainer.max_epochs=0", "trainer.max_epochs"),
         ("step_budget=0", "step_budget"),
         ("torch_threads=0", "torch_threads"),

@@ -266,6 +266,7 @@ def check_config(cfg: DictConfig) -> None:
     _require(cfg, "step_budget", lambda v: _is_count(v, 1), "a whole number >= 1, or null")
     _require(cfg, "model.compile", lambda v: isinstance(v, bool), "true or false")
     _require(cfg, "data.batch_size_per_device", lambda v: isinstance(v, bool), "true or false")
+    _require(cfg, "data.clip_predictions", lambda v: isinstance(v, bool), "true or false")
     _require(
         cfg,
         "model.hidden_sizes",
