@@ -104,7 +104,10 @@ def test_regression_predictions_are_held_in_range_but_the_loss_sees_every_value(
             input_size=2,
             task="regression",
             num_classes=None,
-            model={"_target_": "{{ cookiecutter.package }}.model.mlp.MLP", "hidden_sizes": []},
+            model={
+                "_target_": "{{ cookiecutter.package }}.model.mlp.MLP",
+                "hidden_sizes": [],
+            },
             loss={"_target_": "torch.nn.MSELoss", "trains": {"regression": "values"}},
             optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
             prediction_range=held,
