@@ -174,6 +174,9 @@ def _is_class_weights(value: Any) -> bool:
     return not isinstance(value, str) and all(map(_is_non_negative, value)) and any(value)
 
 
+# Settings that are true or false: Hydra reads `maybe` as text, which would pass as true.
+SWITCHES = ("model.compile", "data.batch_size_per_device", "data.clip_predictions")
+
 # Ranges of network, optimizer, scheduler, loss, dropout-schedule and callback settings: key, test,
 # allowed. A key that the chosen file does not have is not checked.
 RANGES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
@@ -264,9 +267,8 @@ def check_config(cfg: DictConfig) -> None:
     _require(cfg, "seed", lambda v: _is_count(v, 0), "a whole number >= 0")
     _require(cfg, "torch_threads", lambda v: _is_count(v, 1), "a whole number >= 1, or null")
     _require(cfg, "step_budget", lambda v: _is_count(v, 1), "a whole number >= 1, or null")
-    _require(cfg, "model.compile", lambda v: isinstance(v, bool), "true or false")
-    _require(cfg, "data.batch_size_per_device", lambda v: isinstance(v, bool), "true or false")
-    _require(cfg, "data.clip_predictions", lambda v: isinstance(v, bool), "true or false")
+    for key in SWITCHES:
+        _require(cfg, key, lambda v: isinstance(v, bool), "true or false")
     _require(
         cfg,
         "model.hidden_sizes",
