@@ -48,8 +48,9 @@ bench: $(READY)
 
 # The default project's 5-fold CV on real tables shipped inside packages, against
 # HistGradientBoosting, a linear model and RealMLP-TD on the same folds (benchmarks/quality.py;
-# e.g. QUALITY_ARGS="--quick" or "--tables penguins,churn --max-rows 50000"). Its packages go into
-# the venv only here: benchmarks/requirements-quality.txt.
+# e.g. QUALITY_ARGS="--quick", "--tables penguins,churn --max-rows 50000", or "--held-out": tables
+# no default was chosen on). Its packages go into the venv only here:
+# benchmarks/requirements-quality.txt.
 bench-quality: $(READY)
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements-quality.txt
 	$(BIN)/python benchmarks/quality.py $(QUALITY_ARGS)

@@ -1,4 +1,5 @@
-"""benchmarks/quality.py as `make bench-quality` runs it, on one small table (with --slow only)."""
+"""benchmarks/quality.py: which tables it runs, and as `make bench-quality` runs it, on one small
+table (with --slow only)."""
 
 import importlib.util
 import json
@@ -8,6 +9,32 @@ import sys
 import pytest
 
 from conftest import TEMPLATE
+
+
+def load_quality_benchmark():
+    """benchmarks/quality.py as a module (it imports pandas, which the baked project brings)."""
+    pytest.importorskip("pandas", reason="installed with the baked project by test_bake.py")
+    sys.path.insert(0, str(TEMPLATE / "benchmarks"))
+    try:
+        import quality
+    finally:
+        sys.path.remove(str(TEMPLATE / "benchmarks"))
+    return quality
+
+
+def test_held_out_tables_are_apart_from_the_development_tables():
+    quality = load_quality_benchmark()
+    development = quality.parse_args([]).tables
+    held_out = quality.parse_args(["--held-out"]).tables
+    assert development == list(quality.TABLES) and held_out == list(quality.HELD_OUT)
+    assert len(held_out) >= 10 and not set(held_out) & set(development)
+    assert {table.source for table in quality.HELD_OUT.values()}.isdisjoint(
+        table.source for table in quality.TABLES.values()
+    )
+    # --tables may name a table of either set; an unknown name is refused, naming the known.
+    assert quality.parse_args(["--tables", "penguins,boston"]).tables == ["penguins", "boston"]
+    with pytest.raises(SystemExit):
+        quality.parse_args(["--tables", "bostn"])
 
 
 def test_quick_run_scores_every_model_on_every_fold(tmp_path, request):
