@@ -135,3 +135,23 @@ def test_an_update_keeps_a_loss_per_batch_and_counts_itself():
     assert outputs.update_called and outputs._update_count == 2
     assert [float(loss) for loss in outputs.row_losses] == [10.0]
     assert float(outputs.compute()["loss"]) == pytest.approx(2.0)
+
+
+def test_regression_errors_are_in_the_targets_own_units():
+    """The network's standardised outputs, times the training targets' deviation: mse and mae in
+    the target's units, r2 unchanged, the loss as trained."""
+    generator = torch.Generator().manual_seed(3)
+    scores, targets = torch.randn(103, generator=generator), torch.randn(103, generator=generator)
+    losses = [0.5, 1.0, 2.0, 4.0]
+    standardised = epoch_of(EpochOutputs("regression", None), scores, targets, losses, 32)
+    scaled = epoch_of(
+        EpochOutputs("regression", None, target_scale=250.0), scores, targets, losses, 32
+    )
+
+    assert scaled["mse"] == pytest.approx(float(((scores - targets) * 250.0).pow(2).mean()))
+    assert scaled["mse"] == pytest.approx(standardised["mse"] * 250.0**2, rel=1e-5)
+    assert scaled["mae"] == pytest.approx(standardised["mae"] * 250.0, rel=1e-5)
+    assert scaled["r2"] == pytest.approx(standardised["r2"], rel=1e-5)
+    assert scaled["loss"] == standardised["loss"]
+    # A scale means nothing to classification's metrics.
+    assert EpochOutputs("binary", 2, target_scale=250.0).target_scale is None

@@ -13,6 +13,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from {{ cookiecutter.package }}.data.datamodule import UnseenLevelWarning
 from {{ cookiecutter.package }}.predict import predict
+from {{ cookiecutter.package }}.support.build import build_datamodule
 from {{ cookiecutter.package }}.support.errors import UserError
 from {{ cookiecutter.package }}.train import train
 
@@ -315,3 +316,24 @@ def test_predict_in_parts_to_parquet_refuses_a_later_part_of_another_type(traine
             )
         )
     assert not output.exists()
+
+
+def test_regression_errors_are_reported_in_the_targets_own_units(trained, tmp_path):
+    """test/mae and test/mse are what a user computes from predict's answers for the test rows
+    and their targets: the target's units, not the standardised ones the network learns in."""
+    path, run_dir = trained["regression"]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    overrides = ["data=csv", f"data.path={path}", f"data.target={TARGET}"]
+    datamodule = build_datamodule(compose_config("train", overrides).data)
+    datamodule.setup("fit")
+    kept, _ = datamodule.usable_table()
+    table = pd.read_csv(path)
+    test = table.loc[kept.index[datamodule.split_rows["test"]]]
+    test.drop(columns=[TARGET]).to_csv(tmp_path / "rows.csv", index=False)
+    output = tmp_path / "predictions.csv"
+    predict(predict_config(run_dir / "checkpoints" / "best.ckpt", tmp_path / "rows.csv", output))
+
+    errors = pd.read_csv(output)["prediction"].to_numpy() - test[TARGET].to_numpy()
+    assert table[TARGET].std() > 5  # so that standardised errors would be far off
+    assert metrics["test/mae"] == pytest.approx(abs(errors).mean(), rel=1e-3)
+    assert metrics["test/mse"] == pytest.approx((errors**2).mean(), rel=1e-3)

@@ -268,7 +268,7 @@ def export(cfg: DictConfig) -> Path:
         exported = run_graph(partial, graph_feeds(preprocessor, rows))
         difference = largest_difference(exported, reference)
         unit = ""
-        if encoder.task == "regression":  # in standard deviations of the target, like test/mse
+        if encoder.task == "regression":  # in standard deviations of the target, as learnt
             difference /= encoder.scale
             unit = " standard deviations of the target"
         gaps = int(rows[preprocessor.columns].isna().any(axis=1).sum())

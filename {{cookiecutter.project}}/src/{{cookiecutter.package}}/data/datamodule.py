@@ -141,6 +141,14 @@ class TabularDataModule(L.LightningDataModule):
         return self.target_encoder.standardised_range()
 
     @property
+    def target_scale(self) -> float | None:
+        """Regression: the training targets' standard deviation, by which the module's metrics
+        turn the network's standardised errors into the target's own units; otherwise None."""
+        if self.task != "regression":
+            return None
+        return self.target_encoder.scale
+
+    @property
     def num_classes(self) -> int | None:
         return len(self.classes) if self.task != "regression" else None
 

@@ -7,8 +7,9 @@ multiclass; other numbers are regression.
 Classes are sorted and the positive class of a binary task is the second one ("yes" of no/yes,
 1 of 0/1, True of False). A regression target is standardised with the training rows' mean and
 standard deviation, so the network learns numbers near zero whatever the target's unit: the loss
-and test/mse, test/mae are in those standardised units (test/r2 is the same in both), and predict
-answers in the target's own units. The training rows' smallest and largest target are kept too:
+is in those standardised units, while test/mse and test/mae are taken back to the target's own
+units with the deviation (`scale`; test/r2 is the same in both), and predict answers in the
+target's own units. The training rows' smallest and largest target are kept too:
 predictions are held within them (`data.clip_predictions`, RealMLP-TD's output clamp).
 """
 

@@ -28,14 +28,25 @@ PREDICTED = "predicted"
 class EpochOutputs(Metric):
     """`count_predictions`: also count the rows predicted as each class (at 0.5 and at the
     decision threshold for binary, by the largest probability for multiclass): how a run finds
-    out that its model calls every test row one class."""
+    out that its model calls every test row one class.
+
+    `target_scale` (regression): the training targets' standard deviation. The network learns
+    standardised targets; the metrics see scores and targets times this scale, so that mse and
+    mae are in the target's own units (r2 is the same in both). The loss stays as trained."""
 
     full_state_update = False
 
-    def __init__(self, task: str, num_classes: int | None, count_predictions: bool = False) -> None:
+    def __init__(
+        self,
+        task: str,
+        num_classes: int | None,
+        count_predictions: bool = False,
+        target_scale: float | None = None,
+    ) -> None:
         super().__init__()
         self.task, self.num_classes = task, num_classes
         self.count_predictions = count_predictions
+        self.target_scale = target_scale if task == "regression" else None
         # They see outputs already gathered from every process: syncing again would count twice.
         # The targets come from the data module's encoder, so the metrics' own checks of them
         # (which sort the whole epoch's targets again) are skipped.
@@ -91,7 +102,10 @@ class EpochOutputs(Metric):
         then reported under "threshold" and the metrics that depend on it under their names +
         `_at_threshold`. No threshold when the epoch lacks one of the classes."""
         scores, targets = dim_zero_cat(self.scores), dim_zero_cat(self.targets)
-        self.metrics.update(scores, targets)
+        if self.target_scale is None:
+            self.metrics.update(scores, targets)
+        else:  # a scale, not the mean too: differences need no shift, and float32 keeps them
+            self.metrics.update(scores * self.target_scale, targets * self.target_scale)
         results = {"loss": self._mean_loss(len(targets)), **self.metrics.compute()}
         self.metrics.reset()  # frees their copy of the epoch, and leaves them ready for the next
         if self.task != "binary":

@@ -37,6 +37,7 @@ class TabularModule(L.LightningModule):
         embedding_rows: list[int] | None = None,
         numbers: int = 0,
         prediction_range: list[float] | None = None,
+        target_scale: float | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(logger=False)
@@ -63,10 +64,14 @@ class TabularModule(L.LightningModule):
         if compile_network:
             # In place: checkpoints keep the plain network's parameter names either way.
             self.net.compile()
-        # Each stage's outputs, for its loss and metrics (model/metrics.py) once per epoch.
-        self.train_outputs = EpochOutputs(task, num_classes)
-        self.val_outputs = EpochOutputs(task, num_classes)
-        self.test_outputs = EpochOutputs(task, num_classes, count_predictions=True)
+        # Each stage's outputs, for its loss and metrics (model/metrics.py) once per epoch;
+        # regression's mse and mae in the target's own units (`target_scale`, the training
+        # targets' standard deviation; None in checkpoints made before it: standardised units).
+        self.train_outputs = EpochOutputs(task, num_classes, target_scale=target_scale)
+        self.val_outputs = EpochOutputs(task, num_classes, target_scale=target_scale)
+        self.test_outputs = EpochOutputs(
+            task, num_classes, count_predictions=True, target_scale=target_scale
+        )
         # Binary: the score above which a row is called positive, chosen on each validation
         # epoch while `threshold_criterion` is set (callbacks/decision_threshold.py), so the
         # checkpoint saved after it holds the threshold of its own validation predictions; the

@@ -156,6 +156,7 @@ def build_module(cfg: DictConfig, datamodule: TabularDataModule) -> TabularModul
         task=datamodule.task,
         num_classes=datamodule.num_classes,
         prediction_range=datamodule.prediction_range,
+        target_scale=datamodule.target_scale,
         model=plain(cfg.model),
         loss=plain(cfg.loss),
         optimizer=plain(cfg.optimizer),
