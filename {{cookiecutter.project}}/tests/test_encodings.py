@@ -34,6 +34,7 @@ from {{ cookiecutter.package }}.data.preprocessing import (
 from {{ cookiecutter.package }}.data.roles import IDENTIFIER_RULE
 from {{ cookiecutter.package }}.data.scaling import CLIP_AT
 from {{ cookiecutter.package }}.model.inputs import (
+    INPUT_SCALE_STEP,
     MAX_EMBEDDING_WIDTH,
     PERIODIC_WIDTH,
     TabularInputs,
@@ -266,6 +267,21 @@ def test_periodic_embeddings_widen_each_number_and_keep_it():
     assert torch.equal(out[:, 2 * (1 + PERIODIC_WIDTH)], features[:, 2])  # one-hot passes through
     out.sum().backward()
     assert inputs.periodic.frequencies.grad.abs().sum() > 0  # the frequencies are learned
+
+
+def test_the_input_scale_starts_at_one_and_steps_faster_than_the_weights():
+    inputs = TabularInputs(input_size=3, embedding_rows=[], input_scale=True)
+    assert not inputs.passes_through
+    features = torch.tensor([[0.5, -1.0, 2.0], [1.5, 3.0, -1.0]])
+    assert torch.equal(inputs(features), features)  # every factor starts at 1
+    # Adam's first step moves each parameter by its learning rate, whatever the gradient's size:
+    # the factor the column is multiplied by moves INPUT_SCALE_STEP times that.
+    optimizer = torch.optim.Adam(inputs.parameters(), lr=1e-3)
+    (inputs(features) * torch.tensor([1.0, -1.0, 2.0])).sum().backward()
+    optimizer.step()
+    factors = inputs(torch.ones(1, 3))[0]
+    expected = 1 + INPUT_SCALE_STEP * 1e-3 * torch.tensor([-1.0, 1.0, -1.0])  # against the gradient
+    assert torch.allclose(factors, expected, atol=1e-4)
 
 
 @pytest.mark.parametrize(

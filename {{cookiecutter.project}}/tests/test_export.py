@@ -38,8 +38,9 @@ CASES = {
     "regression-mlp": ("regression", ()),
     "regression-resnet": ("regression", (*SMALL_RESNET, "loss=huber")),
     # A date column and an embedded one (fresh_table's wide table), numbers as normal scores of
-    # their training quantiles (which the graph interpolates), each number embedded periodically.
-    "binary-wide": ("binary", ("model.numeric_embedding=periodic",)),
+    # their training quantiles (which the graph interpolates), each number embedded periodically
+    # and each input of the network times its learned factor.
+    "binary-wide": ("binary", ("model.numeric_embedding=periodic", "model.input_scale=true")),
     # Numbers scaled by median and interquartile range, then clipped smoothly.
     "regression-robust": ("regression", ("data.numeric_transform=robust",)),
 }

@@ -14,6 +14,7 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from {{ cookiecutter.package }}.configs import FOLDER, group_choices
+from {{ cookiecutter.package }}.model.module import MODULE_SETTINGS
 from {{ cookiecutter.package }}.model.resnet import ResNet
 from {{ cookiecutter.package }}.support.config_checks import (
     check_config,
@@ -28,7 +29,7 @@ NETWORKS = group_choices("model")
 def network_settings(name: str) -> dict:
     """The network's settings as train composes them (a file may build on another: lecture)."""
     settings = OmegaConf.to_container(compose_config("train", [f"model={name}"]).model)
-    for module_setting in ("compile", "numeric_embedding"):  # the module's, not the network's
+    for module_setting in MODULE_SETTINGS:  # the module's, not the network's
         settings.pop(module_setting, None)
     return settings
 

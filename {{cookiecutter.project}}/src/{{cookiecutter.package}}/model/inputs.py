@@ -8,7 +8,11 @@ codes]. Here:
   of the number times PERIODIC_FREQUENCIES learned frequencies (drawn from N(0, PERIODIC_SIGMA)),
   a linear map per column to PERIODIC_WIDTH values and a ReLU, with the number itself kept beside
   them. It lets the first layer bend each number's effect without more depth;
-- each embedding code picks a learned row of its column's table, and one-hot columns pass through.
+- each embedding code picks a learned row of its column's table, and one-hot columns pass through;
+- with `input_scale: true`, each column of the result is multiplied by a learned factor that
+  starts at 1: RealMLP-TD's "front scale" (Holzmueller et al. 2024), a soft selection of the
+  inputs that matter. RealMLP-TD gives it a step 6 times its weights'; INPUT_SCALE_STEP keeps that
+  ratio here (InputScale says how).
 Networks therefore see one dense float tensor and stay free of this bookkeeping (the network
 contract, model/__init__.py).
 
@@ -28,6 +32,10 @@ MAX_EMBEDDING_WIDTH = 50
 PERIODIC_FREQUENCIES = 16
 PERIODIC_SIGMA = 0.1
 PERIODIC_WIDTH = 4
+# RealMLP-TD's front scale steps 6 x its lr of 0.04 = 0.24 a step with Adam; the weights here take
+# lr 0.0025 (configs/optimizer/adamw.yaml says why), so the factor moves 0.24 / 0.0025 = 96 times
+# as fast as a parameter of its own would.
+INPUT_SCALE_STEP = 96.0
 
 
 def embedding_width(rows: int) -> int:
@@ -59,6 +67,22 @@ class PeriodicEmbeddings(nn.Module):
         return torch.cat([numbers.unsqueeze(-1), mapped], dim=-1).flatten(1)
 
 
+class InputScale(nn.Module):
+    """(rows, width) -> the same, each column times its learned factor (1 at the start).
+
+    The factor is stored divided by INPUT_SCALE_STEP: Adam moves a parameter by about its
+    learning rate a step whatever the gradient's size, so the factor moves INPUT_SCALE_STEP times
+    the optimizer's step, with no parameter group of its own for the optimizer configs to know of.
+    """
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.stored = nn.Parameter(torch.full((width,), 1.0 / INPUT_SCALE_STEP))
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return inputs * (self.stored * INPUT_SCALE_STEP)
+
+
 class TabularInputs(nn.Module):
     """The first `numbers` matrix columns are numbers, then `dense` columns pass through, and each
     of the last `len(embedding_rows)` columns is a code into an embedding table."""
@@ -69,6 +93,7 @@ class TabularInputs(nn.Module):
         embedding_rows: list[int],
         numbers: int = 0,
         numeric_embedding: str = "none",
+        input_scale: bool = False,
     ) -> None:
         super().__init__()
         self.codes_from = input_size - len(embedding_rows)
@@ -80,11 +105,12 @@ class TabularInputs(nn.Module):
         with torch.no_grad():
             for table in self.tables:
                 table.weight[0].zero_()
+        self.scale = InputScale(self.output_size) if input_scale else None
 
     @property
     def passes_through(self) -> bool:
-        """Whether `forward` returns its input unchanged (no numeric embedding, no codes)."""
-        return self.periodic is None and not self.tables
+        """Whether `forward` returns its input unchanged (no numeric embedding, codes or scale)."""
+        return self.periodic is None and not self.tables and self.scale is None
 
     @property
     def output_size(self) -> int:
@@ -101,4 +127,5 @@ class TabularInputs(nn.Module):
         parts.append(features[:, self.numbers : self.codes_from])
         codes = features[:, self.codes_from :].long()
         parts += [table(codes[:, j]) for j, table in enumerate(self.tables)]
-        return torch.cat(parts, dim=1)
+        dense = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+        return dense if self.scale is None else self.scale(dense)

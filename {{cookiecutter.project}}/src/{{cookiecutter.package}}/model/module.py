@@ -24,6 +24,11 @@ from .metrics import THRESHOLD
 THRESHOLD_KEY = "decision_threshold"
 
 
+# The settings of a network's file that are the module's, not the network's (model/__init__.py),
+# and their value when the file leaves one out.
+MODULE_SETTINGS = {"compile": False, "numeric_embedding": "none", "input_scale": False}
+
+
 class TabularModule(L.LightningModule):
     def __init__(
         self,
@@ -48,10 +53,16 @@ class TabularModule(L.LightningModule):
         if self.loss_input is None:
             raise ValueError(f"the loss {loss.get('_target_')} does not train a {task} task")
         network = dict(model)
-        compile_network = network.pop("compile", False)
+        settings = {key: network.pop(key, off) for key, off in MODULE_SETTINGS.items()}
+        compile_network = settings["compile"]
         # The first step, the module's own: numeric and categorical embeddings (model/inputs.py).
-        numeric_embedding = network.pop("numeric_embedding", "none")
-        self.inputs = TabularInputs(input_size, embedding_rows or [], numbers, numeric_embedding)
+        self.inputs = TabularInputs(
+            input_size,
+            embedding_rows or [],
+            numbers,
+            settings["numeric_embedding"],
+            settings["input_scale"],
+        )
         # Without embeddings the inputs pass through unchanged: calling the module anyway would
         # cost about 5 us a step, half a percent of a small MLP's step on a CPU.
         self._inputs_pass_through = self.inputs.passes_through

@@ -175,7 +175,12 @@ def _is_class_weights(value: Any) -> bool:
 
 
 # Settings that are true or false: Hydra reads `maybe` as text, which would pass as true.
-SWITCHES = ("model.compile", "data.batch_size_per_device", "data.clip_predictions")
+SWITCHES = (
+    "model.compile",
+    "model.input_scale",
+    "data.batch_size_per_device",
+    "data.clip_predictions",
+)
 
 # Ranges of network, optimizer, scheduler, loss, dropout-schedule and callback settings: key, test,
 # allowed. A key that the chosen file does not have is not checked.
