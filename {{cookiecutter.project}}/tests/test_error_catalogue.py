@@ -34,6 +34,14 @@ def user_error(result) -> str:
             "cannot train a binary task (it trains regression); losses for binary: "
             "bce, cross_entropy, huber, l1, mse",
         ),
+        # A network file naming a class that does not follow the network contract, or none.
+        (
+            "model._target_=torch.nn.Linear",
+            "model._target_='torch.nn.Linear' does not take input_size and output_size as "
+            "keywords and the settings of its file (hidden_sizes, activation, dropout, init): "
+            "missing a required argument: 'in_features'",
+        ),
+        ("model._target_=no_such_package.Net", "model._target_='no_such_package.Net' cannot be"),
     ],
 )
 def test_configuration_errors(tmp_path, override, expected):

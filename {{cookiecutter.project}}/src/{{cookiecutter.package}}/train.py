@@ -58,6 +58,7 @@ def train(
         build_loggers,
         build_module,
         build_trainer,
+        check_network,
         loss_for_task,
         set_torch_threads,
         with_balanced_weights,
@@ -89,6 +90,7 @@ def train(
                 f"<hydra.run.dir>/checkpoints, here hydra.run.dir={cfg.run_dir}): "
                 f"{reason}"
             )
+    check_network(cfg.model)
     set_torch_threads(cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg.data)

@@ -4,13 +4,14 @@ Each group of the config is instantiated with Hydra (`_target_`). Whatever is sa
 is converted to plain containers first, so checkpoints load with torch's safe `weights_only=True`.
 """
 
+import inspect
 import logging
 import warnings
 from typing import Any
 
 import lightning as L
 import torch
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
@@ -19,7 +20,7 @@ from ..configs import load_choice
 from ..data.datamodule import TabularDataModule
 from ..model.class_weights import BALANCED, WEIGHT_SETTINGS, balanced_value
 from ..model.metrics import AUTO, resolved_monitor
-from ..model.module import TabularModule
+from ..model.module import MODULE_SETTINGS, TabularModule
 from .checkpoints import AtomicCheckpointIO
 from .config_checks import MONITORS, check_class_weights, check_loss_fits_task
 from .errors import UserError
@@ -143,6 +144,32 @@ def _is_balanced(value: Any) -> bool:
 
 def build_datamodule(data: DictConfig | dict[str, Any]) -> TabularDataModule:
     return instantiate(data, _convert_="all")
+
+
+def check_network(model: DictConfig) -> None:
+    """Refuse, in one line, a network file whose class cannot be imported or would not take the
+    contract's call (model/__init__.py): `input_size` and `output_size` as keywords, then the file's
+    settings. Checked before the data is read; a fault inside the class's own code keeps its
+    traceback."""
+    target = model.get("_target_")
+    try:
+        network_class = get_class(target)
+    except Exception as error:  # Hydra says why in several lines: the first names the cause
+        reason = str(error).strip().splitlines()[0]
+        raise UserError(f"model._target_={target!r} cannot be imported: {reason}") from None
+    settings = {
+        key: value
+        for key, value in (plain(model) or {}).items()
+        if key not in MODULE_SETTINGS and not key.startswith("_")
+    }
+    try:
+        inspect.signature(network_class).bind(input_size=1, output_size=1, **settings)
+    except TypeError as error:
+        raise UserError(
+            f"model._target_={target!r} does not take input_size and output_size as keywords "
+            f"and the settings of its file ({', '.join(settings) or 'none'}): {error}. A network "
+            "is built as the contract in model/__init__.py says"
+        ) from None
 
 
 def build_module(cfg: DictConfig, datamodule: TabularDataModule) -> TabularModule:
