@@ -272,6 +272,8 @@ def test_evaluate_reproduces_the_test_metrics(finished_run, tmp_path):
     trained = json.loads((run_dir / "metrics.json").read_text())
     evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert evaluated == pytest.approx(trained, abs=1e-6)
+    assert "litmodels" not in result.stdout + result.stderr  # Lightning's advertisement
+    assert not (tmp_path / "eval" / "checkpoints").exists()  # testing saves nothing
 
 
 def test_evaluate_refuses_a_missing_checkpoint(tmp_path):

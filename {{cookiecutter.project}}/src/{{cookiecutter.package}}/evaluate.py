@@ -45,7 +45,9 @@ def evaluate(cfg: DictConfig, overrides: list[str]) -> dict[str, float]:
     datamodule = build_datamodule(data_settings(checkpoint, cfg, overrides))
     datamodule.load_state_dict(checkpoint[type(datamodule).__qualname__])
     module = TabularModule.from_checkpoint(checkpoint)  # its decision threshold too, if it has one
-    trainer = build_trainer(cfg.trainer, callbacks=[], loggers=[])
+    # Testing saves nothing: without this Lightning adds a checkpoint callback of its own (and
+    # prints an advertisement for its model registry).
+    trainer = build_trainer(cfg.trainer, callbacks=[], loggers=[], enable_checkpointing=False)
     if trainer.is_global_zero:
         save_run_config(cfg, cfg.run_dir)
     metrics = trainer.test(module, datamodule=datamodule, verbose=False)[0]

@@ -208,10 +208,13 @@ def build_loggers(loggers: DictConfig) -> list[Logger]:
     ]
 
 
-def build_trainer(trainer: DictConfig, callbacks: list, loggers: list) -> L.Trainer:
+def build_trainer(
+    trainer: DictConfig, callbacks: list, loggers: list, **settings: Any
+) -> L.Trainer:
     """The Trainer, writing checkpoints atomically and loading them only with weights_only=True;
-    the per-batch hooks its callbacks leave idle are not called (callbacks/idle_hooks.py)."""
+    the per-batch hooks its callbacks leave idle are not called (callbacks/idle_hooks.py).
+    `settings`: Trainer arguments an app fixes, e.g. evaluate's enable_checkpointing=False."""
     plugins = [AtomicCheckpointIO()]
-    built = instantiate(trainer, callbacks=callbacks, logger=loggers, plugins=plugins)
+    built = instantiate(trainer, callbacks=callbacks, logger=loggers, plugins=plugins, **settings)
     silence_idle_hooks(built)
     return built
