@@ -15,7 +15,11 @@ from fresh_tables import TARGET, fresh_table
 
 from {{ cookiecutter.package }}.data.missing import InfiniteValueWarning
 from {{ cookiecutter.package }}.data.tables import TableFile, read_table
-from {{ cookiecutter.package }}.data.written_values import read_number
+from {{ cookiecutter.package }}.data.written_values import (
+    find_written_values,
+    numbers_held_back,
+    read_number,
+)
 from {{ cookiecutter.package }}.predict import predict, restore_trained
 from {{ cookiecutter.package }}.serve import answer
 from {{ cookiecutter.package }}.support.checkpoints import load_checkpoint
@@ -217,6 +221,43 @@ def test_infinite_numbers_are_imputed_like_missing_ones_with_a_warning(tmp_path,
         from_raw = predicted(tmp_path / "run", raw, tmp_path / "from_raw.csv")
     from_blank = predicted(tmp_path / "run", blank, tmp_path / "from_blank.csv")
     pd.testing.assert_frame_equal(from_raw[ADDED], from_blank[ADDED])
+
+
+def test_marks_of_missing_numbers_are_read_as_missing_and_named(tmp_path, capsys):
+    table = customers()
+    # Numbers but for a word, which may be a level: text, and the report says how to make it a gap.
+    table["visits"] = [str(n % 7) for n in range(len(table) - 1)] + ["n.a."]
+    blanked = table.index.isin([5, 50, 150])
+    files = {name: tmp_path / f"{name}.csv" for name in ("marked", "blank", "other_marks")}
+    table.assign(age=table["age"].mask(blanked)).to_csv(files["blank"], index=False)
+    for name, marks in (("marked", ["?", "?", "-"]), ("other_marks", ["--", ".", "?"])):
+        shown = table.assign(age=table["age"].astype(object))
+        shown.loc[blanked, "age"] = marks
+        shown.to_csv(files[name], index=False)
+    train_on(files["marked"], tmp_path / "run")
+    report = capsys.readouterr().out
+    assert "age (numbers; missing: '?', '-' in 3 rows)" in report
+    assert re.search(
+        r"visits \(\d levels; numbers but for 'n\.a\.': "
+        r"'\+data\.read\.na_values=\[\"n\.a\.\"\]' reads those as missing\)",
+        report,
+    )
+    assert data_state(tmp_path / "run")["preprocessor"]["numeric"][0] == "age"
+    # predict reads any mark as missing, as training did, and imputes it the same way.
+    expected = predicted(tmp_path / "run", files["blank"], tmp_path / "from_blank.csv")
+    for name in ("marked", "other_marks"):
+        given = predicted(tmp_path / "run", files[name], tmp_path / f"from_{name}.csv")
+        pd.testing.assert_frame_equal(given[ADDED], expected[ADDED])
+
+
+def test_a_value_with_a_letter_or_only_marks_leave_a_column_as_text():
+    frame = pd.DataFrame({"grade": ["1", "2", "K", "3"], "marks": ["?", "-", "?", None]})
+    read, found = find_written_values(frame, ["grade", "marks"], ".")
+    assert found == {}  # 'K' is a level of its own, and marks alone are not numbers
+    pd.testing.assert_frame_equal(read, frame)
+    # The report points out the few words that keep a column of numbers text; words are no more.
+    words = frame.assign(city=["Oslo", "Rome", "Lima", "Kiev"])
+    assert numbers_held_back(words, ["grade", "marks", "city"], ".") == {"grade": ["K"]}
 
 
 def test_infinite_numbers_are_left_out_with_their_rows_under_drop(tmp_path, capsys):

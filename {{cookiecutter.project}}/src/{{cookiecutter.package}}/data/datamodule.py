@@ -1,5 +1,6 @@
 """The LightningDataModule: one table, split, preprocessed from its training rows, as tensors."""
 
+import json
 import math
 import warnings
 from typing import Any
@@ -19,7 +20,12 @@ from .roles import IDENTIFIER_RULE, Roles, assign_roles, require_columns, requir
 from .splits import MIN_ROWS_PER_CLASS, split_rows
 from .tables import TableFile
 from .targets import TargetEncoder, infer_task, is_whole_numbers
-from .written_values import describe_written, find_written_values, read_written_values
+from .written_values import (
+    describe_written,
+    find_written_values,
+    numbers_held_back,
+    read_written_values,
+)
 
 # Evaluation batches do not change any result, so they are large: fewer steps, same numbers.
 EVAL_BATCH_SIZE = 4096
@@ -95,6 +101,8 @@ class TabularDataModule(L.LightningDataModule):
         self.target_encoder: TargetEncoder | None = None
         # Column -> how its text is read (written_values.py): fitted with the preprocessing.
         self.written: dict[str, dict[str, str]] = {}
+        # Text columns of numbers but for a few words, for the report (not kept in checkpoints).
+        self.held_back: dict[str, list[str]] = {}
         self.file: TableFile | None = None  # the file as last read: how, for the report
         self.dropped: dict[str, str] = {}
         self.rows_left_out = 0
@@ -203,6 +211,8 @@ class TabularDataModule(L.LightningDataModule):
             found = self.file.format if self.file is not None else None
             decimal = found.decimal if found is not None else "."
             frame, self.written = find_written_values(frame, candidates, decimal, (hp.target,))
+            inputs = [column for column in candidates if column != hp.target]
+            self.held_back = numbers_held_back(frame, inputs, decimal)
         else:
             frame = read_written_values(frame, self.written)
         roles = self._roles(frame)
@@ -298,13 +308,26 @@ class TabularDataModule(L.LightningDataModule):
         def shown(col: str, *notes: str) -> str:
             if col in self.written:
                 notes = (*notes, describe_written(self.written[col]))
+            if col in self.held_back:
+                words = self.held_back[col]
+                notes = (
+                    *notes,
+                    f"numbers but for {', '.join(map(repr, words))}: "
+                    f"'+data.read.na_values=[{','.join(map(json.dumps, words))}]' reads those "
+                    "as missing",
+                )
             return f"{col} ({'; '.join(notes)})" if notes else col
 
         numeric = [shown(col) for col in pre.numeric]
         dates = [shown(col, ", ".join(pre.date_parts[col])) for col in pre.dates]
-        categorical = [shown(col, f"{len(pre.categories[col])} levels") for col in pre.categorical]
+
+        def levels(col: str) -> str:
+            count = len(pre.categories[col])
+            return f"{count} level{'' if count == 1 else 's'}"
+
+        categorical = [shown(col, levels(col)) for col in pre.categorical]
         embedded = [
-            shown(col, f"{len(pre.categories[col])} levels + 1 row for rare and unseen ones")
+            shown(col, f"{levels(col)} + 1 row for rare and unseen ones")
             if pre.categories[col]
             else shown(
                 col,

@@ -4,9 +4,12 @@
 pandas reads a column as numbers only when every value is a plain number, so a column of amounts
 with a currency sign or thousands separators arrives as text, and would be one-hot encoded (or
 refused for its many levels). A text column whose every present value reads as a number this way
-becomes numbers; one whose every value is one of a yes/no pair (any case) becomes booleans,
-categorical like the booleans pandas reads itself. The target keeps its labels (predictions come
-back as "yes"/"no"), but a target of numbers written as text is read as numbers.
+becomes numbers; in such a column a value with no letter or digit ('?', '-', '.', '--') is a mark
+of a missing value, as many exports write one, and is read as missing (the report names the marks;
+data.missing then imputes or refuses them). One whose every value is one of a yes/no pair (any
+case) becomes booleans, categorical like the booleans pandas reads itself. The target keeps its
+labels (predictions come back as "yes"/"no"), but a target of numbers written as text is read as
+numbers.
 
 What a column's text is read as is fitted state (`found`: column -> plain strings), saved in the
 checkpoint with the preprocessing, so predict, serve and export read a new row's "$1,200" as
@@ -38,6 +41,8 @@ MINUS = "-\u2212"  # ASCII hyphen-minus, and the minus sign
 BOOLEAN_WORDS = (("true", "false"), ("yes", "no"), ("y", "n"), ("t", "f"))
 # Values of a column tried before all of its distinct values: most text fails on its first.
 SAMPLE_VALUES = 1000
+# Words in a column of numbers that the report points out (numbers_held_back); more make it text.
+MOST_HELD_BACK = 5
 
 
 def _number_pattern(decimal: str) -> re.Pattern:
@@ -88,8 +93,18 @@ def _is_text(values: pd.Series) -> bool:
     return not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values))
 
 
+def is_missing_mark(value: Any) -> bool:
+    """Text with no letter or digit ('?', '-', '.', '--'): in a column of numbers, a missing one."""
+    return isinstance(value, str) and not any(char.isalnum() for char in value)
+
+
+def _read_or_mark(value: Any, decimal: str) -> float | None:
+    """`value` as a number, NaN for a missing-value mark, or None."""
+    return np.nan if is_missing_mark(value) else read_number(value, decimal)
+
+
 def _all_read(values: list[Any], decimal: str) -> bool:
-    return all(read_number(value, decimal) is not None for value in values)
+    return all(_read_or_mark(value, decimal) is not None for value in values)
 
 
 def _how_numbers(values: pd.Series, decimal: str) -> tuple[dict[str, str], pd.Series] | None:
@@ -103,11 +118,16 @@ def _how_numbers(values: pd.Series, decimal: str) -> tuple[dict[str, str], pd.Se
         if factorized is None:
             factorized = _factorized(values)
         codes, distinct = factorized
-        numbers = [read_number(value, mark) for value in distinct]
-        if None not in numbers:
-            example = next((v for v in distinct if not _is_plain_number(v)), distinct[0])
-            how = {"kind": "number", "decimal": mark, "example": str(example)}
-            return how, _numbers_column(values, codes, numbers)
+        numbers = [_read_or_mark(value, mark) for value in distinct]
+        if None in numbers or all(np.isnan(number) for number in numbers):
+            continue
+        marks = [value for value in distinct if is_missing_mark(value)]
+        written = (v for v in distinct if not (_is_plain_number(v) or is_missing_mark(v)))
+        how = {"kind": "number", "decimal": mark, "example": str(next(written, distinct[0]))}
+        if marks:
+            marked = int(np.isin(codes, [distinct.index(value) for value in marks]).sum())
+            how["missing_marks"] = f"{', '.join(map(repr, marks))} in {marked} rows"
+        return how, _numbers_column(values, codes, numbers)
     return None
 
 
@@ -160,10 +180,34 @@ def find_written_values(
     return (frame.assign(**read) if read else frame), found
 
 
+def numbers_held_back(
+    frame: pd.DataFrame, columns: list[str], decimal: str
+) -> dict[str, list[str]]:
+    """Of `columns` that are still text: those whose values are numbers but for at most
+    MOST_HELD_BACK distinct words ('n.a.', 'unknown'), column -> those words. Not read as missing,
+    as marks are: a word may be a level; the report names them and how to say they are gaps."""
+    held = {}
+    for column in columns:
+        values = frame[column]
+        if not _is_text(values) or values.isna().all():
+            continue
+        sample = values.dropna().iloc[:SAMPLE_VALUES].tolist()
+        unread = {value for value in sample if _read_or_mark(value, decimal) is None}
+        if len(unread) > MOST_HELD_BACK or len(unread) == len(set(sample)):
+            continue
+        distinct = values.dropna().unique().tolist()
+        words = [value for value in distinct if _read_either(value, decimal) is None]
+        if 0 < len(words) <= MOST_HELD_BACK and len(distinct) > 2 * len(words):  # mostly numbers
+            held[column] = [str(word) for word in words]
+    return held
+
+
 def _read_either(value: Any, decimal: str) -> float | None:
     """`value` read with the column's decimal mark, or with the other one where it reads only so:
     the column's mark decides what either would read ("1.500": 1500 after "1.234,5"), but "1.5"
-    from a file written elsewhere is still 1.5."""
+    from a file written elsewhere is still 1.5. A missing-value mark is NaN."""
+    if is_missing_mark(value):
+        return np.nan
     number = read_number(value, decimal)
     return read_number(value, "," if decimal == "." else ".") if number is None else number
 
@@ -223,5 +267,8 @@ def read_written_values(frame: pd.DataFrame, found: dict[str, dict[str, str]]) -
 def describe_written(how: dict[str, str]) -> str:
     """For the data report: "numbers written as text: '$1,200'", "yes/no as booleans: 'Yes'"."""
     if how["kind"] == "number":
-        return f"numbers written as text: {how['example']!r}"
+        marks = f"; missing: {how['missing_marks']}" if "missing_marks" in how else ""
+        if _is_plain_number(how["example"]):  # only the marks of missing values made it text
+            return f"numbers{marks}"
+        return f"numbers written as text: {how['example']!r}{marks}"
     return f"{how['true']}/{how['false']} as booleans: {how['example']!r}"
