@@ -64,8 +64,9 @@ def train_on(path, run_dir, *overrides: str) -> dict[str, float]:
     )
 
 
-def predicted(run_dir, rows, output, *overrides: str) -> pd.DataFrame:
-    """predict's output for the file `rows` with the best checkpoint of `run_dir`."""
+def predicted(run_dir, rows, output, *overrides: str, **written) -> pd.DataFrame:
+    """predict's output for the file `rows` with the best checkpoint of `run_dir`, read with the
+    delimiter and decimal mark `written` (pandas.to_csv's) that predict writes it with."""
     predict(
         compose_config(
             "predict",
@@ -78,7 +79,7 @@ def predicted(run_dir, rows, output, *overrides: str) -> pd.DataFrame:
             ],
         )
     )
-    return pd.read_csv(output)
+    return pd.read_csv(output, **written)
 
 
 def data_state(run_dir) -> dict:
@@ -108,9 +109,13 @@ def test_a_file_as_it_comes_trains_and_predicts_as_a_plain_csv_would(name, tmp_p
     preprocessor = data_state(tmp_path / "run")["preprocessor"]
     assert preprocessor["numeric"] == ["age", "income", "children", "discount", "balance"]
     assert set(REGIONS.values()) <= set(preprocessor["categories"]["region"])
-    from_raw = predicted(tmp_path / "run", raw, tmp_path / "from_raw.csv")
+    # Written back in UTF-8 with the input's delimiter and decimal mark.
+    marks = {key: value for key, value in written.items() if key in ("sep", "decimal")}
+    from_raw = predicted(tmp_path / "run", raw, tmp_path / "from_raw.csv", **marks)
     from_plain = predicted(tmp_path / "run", plain, tmp_path / "from_plain.csv")
+    assert list(from_raw.columns) == [*table.columns, *ADDED]
     assert from_raw["region"].tolist() == table["region"].tolist()  # decoded, passed through
+    pd.testing.assert_frame_equal(from_raw[table.columns], pd.read_csv(plain))
     assert from_raw["prediction"].notna().all()
     pd.testing.assert_frame_equal(from_raw[ADDED], from_plain[ADDED])
 
@@ -315,7 +320,7 @@ def test_predict_reads_its_input_with_the_checkpoints_read_settings_and_its_own(
     table.to_csv(raw, index=False, sep=";", na_rep="unknown")
     train_on(raw, tmp_path / "run", "data.read.sep=';'", "+data.read.na_values=[unknown]")
     assert data_state(tmp_path / "run")["preprocessor"]["numeric"][0] == "age"  # a gap, not text
-    from_raw = predicted(tmp_path / "run", raw, tmp_path / "from_raw.csv")
+    from_raw = predicted(tmp_path / "run", raw, tmp_path / "from_raw.csv", sep=";")
     assert from_raw["age"].isna().tolist() == table["age"].isna().tolist()
     with pytest.raises(
         UserError,

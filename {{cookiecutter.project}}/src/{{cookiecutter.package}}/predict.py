@@ -171,7 +171,7 @@ def predict(cfg: DictConfig) -> Path:
     path. Memory stays bounded whatever the input's length: `chunk_rows` rows at a time."""
     from .data.datamodule import warn_unseen
     from .data.missing import warn_infinite
-    from .data.tables import read_table_in_chunks, table_writer
+    from .data.tables import TableFile, table_writer
     from .support.checkpoints import load_checkpoint
     from .support.run_dirs import save_run_config
 
@@ -187,9 +187,9 @@ def predict(cfg: DictConfig) -> Path:
     count = 0
     # Nothing reaches `output` until every part is predicted: a refused row anywhere leaves it as
     # it was, and a kill leaves only a hidden partial file beside it.
-    with table_writer(str(output)) as write:
-        options = input_read_options(cfg, datamodule)
-        for rows in read_table_in_chunks(cfg.input, cfg.chunk_rows, "input", options, "read"):
+    table = TableFile(cfg.input, "input", input_read_options(cfg, datamodule), "read")
+    with table_writer(str(output), like=table.format) as write:
+        for rows in table.chunks(cfg.chunk_rows):
             write(predict_rows(module, datamodule, rows, source, notices))
             count += len(rows)
         save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record

@@ -253,18 +253,6 @@ class TableFile:
         return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
 
 
-def read_table_in_chunks(
-    path: str,
-    rows: int,
-    key: str = "data.path",
-    options: dict | None = None,
-    options_key: str = "data.read",
-) -> Iterator[pd.DataFrame]:
-    """The table in `path`, `rows` rows at a time (see TableFile.chunks); the file is checked
-    when the first part is asked for."""
-    yield from TableFile(path, key, options, options_key).chunks(rows)
-
-
 def read_table(
     path: str, key: str = "data.path", options: dict | None = None, options_key: str = "data.read"
 ) -> pd.DataFrame:
@@ -274,9 +262,13 @@ def read_table(
 
 
 @contextmanager
-def table_writer(path: str) -> Iterator[Callable[[pd.DataFrame], None]]:
+def table_writer(
+    path: str, like: CsvFormat | None = None
+) -> Iterator[Callable[[pd.DataFrame], None]]:
     """`write(frame)` appends rows to a temporary file beside `path` (CSV, or Parquet by
     extension); when the block ends without an error it is renamed to `path`, else removed.
+    A CSV file is written in UTF-8 with the delimiter and decimal mark of `like` (the file the
+    rows came from: a ';'-separated export with decimal commas comes back so), else pandas'.
 
     The rename is atomic, so a reader never sees half a file, and an interrupted run leaves the
     previous file (if any) as it was.
@@ -293,6 +285,10 @@ def table_writer(path: str) -> Iterator[Callable[[pd.DataFrame], None]]:
     temporary = file.with_name(f".{os.getpid()}.{file.name}")
     parquet: list = []  # the Parquet writer, once the first part has set the columns' types
     written = False
+    # A regular expression (columns aligned with spaces) is no delimiter to write with.
+    marks = {} if like is None else {"decimal": like.decimal}
+    if like is not None and len(like.sep) == 1:
+        marks["sep"] = like.sep
 
     def write(frame: pd.DataFrame) -> None:
         nonlocal written
@@ -312,7 +308,9 @@ def table_writer(path: str) -> Iterator[Callable[[pd.DataFrame], None]]:
                 parquet.append(pq.ParquetWriter(temporary, table.schema))
             parquet[0].write_table(table)
         else:
-            frame.to_csv(temporary, mode="a" if written else "w", header=not written, index=False)
+            frame.to_csv(
+                temporary, mode="a" if written else "w", header=not written, index=False, **marks
+            )
         written = True
 
     try:
