@@ -51,7 +51,7 @@ PROJECT_NAME = "Quality Bench"
 PACKAGE = "quality_bench"
 METRICS = {"binary": "auroc", "multiclass": "acc", "regression": "r2"}
 SHOWN_METRICS = {"auroc": "ROC AUC", "acc": "accuracy", "r2": "R2"}
-FOLD_LINE = re.compile(r"^repeat \d+/\d+ fold (\d+)/\d+:")
+FOLD_LINE = re.compile(r"^repeat_\d+/fold_(\d+) \(\d+ of \d+\):")
 SPLIT_LINE = re.compile(r"split: (\d+) train, (\d+) validation, (\d+) test")
 QUICK_FOLDS = 2
 # Every table --tables may name: the development tables and the held-out ones (distinct names).

@@ -1,5 +1,7 @@
 """Cross-validation trains each fold of each repeat through train, then sums up the test metrics."""
 
+import contextlib
+import io
 import json
 import statistics
 
@@ -12,6 +14,7 @@ from {{ cookiecutter.package }}.support.reports import print_cross_validation
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
+    """The run directory, the summary and what cross_validate printed."""
     run_dir = tmp_path_factory.mktemp("cv")
     cfg = compose_config(
         "cross_validate",
@@ -22,13 +25,19 @@ def finished(tmp_path_factory):
             "trainer.max_epochs=2",
         ],
     )
-    return run_dir, cross_validate(cfg)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        summary = cross_validate(cfg)
+    return run_dir, summary, printed.getvalue()
 
 
 def test_each_fold_is_a_train_run_with_its_own_curves(finished):
-    run_dir, _ = finished
+    run_dir, _, printed = finished
     folds = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.glob("repeat_*/fold_*"))
     assert folds == ["repeat_0/fold_0", "repeat_0/fold_1", "repeat_1/fold_0", "repeat_1/fold_1"]
+    # Each fold's line names it as its folder does, and data.fold, with the count done so far.
+    lines = [line.split(":")[0] for line in printed.splitlines() if line.startswith("repeat_")]
+    assert lines == [f"{fold} ({done} of 4)" for done, fold in enumerate(folds, 1)]
+    assert "fold 0 of 2 as test" in printed  # the first fold's data summary says the same
     for fold in folds:
         assert list((run_dir / fold).glob("events.out.tfevents.*"))
         assert (run_dir / fold / "checkpoints" / "best.ckpt").is_file()
@@ -36,7 +45,7 @@ def test_each_fold_is_a_train_run_with_its_own_curves(finished):
 
 
 def test_summary_has_mean_and_std_of_every_test_metric(finished):
-    run_dir, summary = finished
+    run_dir, summary, _ = finished
     report = json.loads((run_dir / "cross_validation.json").read_text())
     assert (report["num_folds"], report["repeats"], report["runs"]) == (2, 2, 4)
     assert report["metrics"] == summary
@@ -65,7 +74,7 @@ def test_each_repeat_cuts_new_folds_into_its_own_directory(tmp_path):
 
 
 def test_the_printed_table_lists_mean_and_std(finished, capsys):
-    run_dir, summary = finished
+    run_dir, summary, _ = finished
     print_cross_validation(summary, run_dir / "cross_validation.json")
     lines = capsys.readouterr().out.splitlines()
     assert "(4 runs)" in lines[1]

@@ -58,7 +58,9 @@ def cross_validate(cfg: DictConfig) -> dict[str, dict[str, float]]:
                     save_run_config(cfg, cfg.run_dir)
                 results.append(metrics)
                 shown = "  ".join(f"{name} {value:.4f}" for name, value in metrics.items())
-                print(f"repeat {repeat + 1}/{repeats} fold {fold + 1}/{folds}: {shown}")
+                # Named as its folder and data.fold are (from 0), with the count done so far.
+                done = f"{len(results)} of {repeats * folds}"
+                print(f"repeat_{repeat}/fold_{fold} ({done}): {shown}")
     finally:
         notices.setLevel(level)
     summary_file, summary = write_cross_validation(cfg.run_dir, results, folds, repeats)
