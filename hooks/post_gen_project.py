@@ -17,10 +17,11 @@ Created {PROJECT}. Next steps:
 
     cd {PROJECT}
     python -m venv .venv && . .venv/bin/activate
+    pip install torch --index-url https://download.pytorch.org/whl/cpu   # optional: CPU-only torch
     pip install -e ".[dev]"
     {PROJECT}-train
     tensorboard --logdir logs --host 127.0.0.1
 
-README.md has the cookbook of settings and how to install the small CPU-only torch.
+README.md has the cookbook of settings.
 """
 )
