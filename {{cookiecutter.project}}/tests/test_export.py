@@ -4,6 +4,7 @@ would break that promise."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -193,6 +194,27 @@ def test_the_graph_holds_regression_predictions_within_the_range_as_predict_does
     session = onnxruntime.InferenceSession(str(model))
     (numbers,) = session.run(None, feeds_by_hand(session, rows))
     np.testing.assert_allclose(numbers, expected, rtol=0, atol=1e-5 * scale)
+
+
+def readme_example() -> str:
+    """The README's ONNX Runtime example, as a user copies it."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    return next(block for block in blocks if 'InferenceSession("model.onnx")' in block)
+
+
+@pytest.mark.parametrize(
+    ("case", "printed"), [("binary-mlp", "yes"), ("regression-mlp", "prediction")]
+)
+def test_the_readmes_onnx_runtime_example_runs_as_written(exported, case, printed, tmp_path):
+    table, _, model = exported(case)
+    shutil.copy(model, tmp_path / "model.onnx")
+    shutil.copy(table, tmp_path / "rows.csv")
+    ran = subprocess.run(
+        [sys.executable, "-c", readme_example()], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert printed in ran.stdout.splitlines()[0]  # the class names, or the predictions' name
 
 
 @pytest.mark.parametrize("case", ["binary-mlp", "multiclass-resnet", "regression-mlp"])
