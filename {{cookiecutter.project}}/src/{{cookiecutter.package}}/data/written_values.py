@@ -29,6 +29,7 @@ either (DESIGN.md).
 """
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -191,15 +192,27 @@ def numbers_held_back(
         values = frame[column]
         if not _is_text(values) or values.isna().all():
             continue
-        sample = values.dropna().iloc[:SAMPLE_VALUES].tolist()
-        unread = {value for value in sample if _read_or_mark(value, decimal) is None}
-        if len(unread) > MOST_HELD_BACK or len(unread) == len(set(sample)):
+        present = values.dropna()
+        # Most text shows more words than that among its first values: a few reads, not all.
+        if _words(present.iloc[:SAMPLE_VALUES], decimal) is None:
             continue
-        distinct = values.dropna().unique().tolist()
-        words = [value for value in distinct if _read_either(value, decimal) is None]
-        if 0 < len(words) <= MOST_HELD_BACK and len(distinct) > 2 * len(words):  # mostly numbers
+        distinct = present.unique().tolist()
+        words = _words(distinct, decimal)
+        if words and len(distinct) > 2 * len(words):  # mostly numbers
             held[column] = [str(word) for word in words]
     return held
+
+
+def _words(values: Iterable[Any], decimal: str) -> list[Any] | None:
+    """The distinct values that read as no number (a missing-value mark reads as one), in order;
+    None as soon as there are more than MOST_HELD_BACK."""
+    words: list[Any] = []
+    for value in values:
+        if value not in words and _read_either(value, decimal) is None:
+            words.append(value)
+            if len(words) > MOST_HELD_BACK:
+                return None
+    return words
 
 
 def _read_either(value: Any, decimal: str) -> float | None:
