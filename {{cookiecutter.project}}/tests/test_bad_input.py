@@ -80,24 +80,33 @@ BAD_INPUTS = [
         r"no row with a value in every column of x, label \(data.missing=drop\)",
     ),
     (
-        "class with a single row",
+        "one class to test",  # a 4-class table with 1- and 2-row classes trains (test_data.py)
         lambda d: [
-            f"data.path={table(d / 't.csv', x=GOOD['x'], label=['a', 'b'] * 19 + ['c', 'd'])}",
+            f"data.path={table(d / 't.csv', x=GOOD['x'], label=['a'] * 37 + ['b', 'b', 'c'])}",
             "data.target=label",
         ],
-        r"cannot split the 40 usable rows of .*t.csv' into train, validation and test with every "
-        r"class in each: 2 of the 4 classes of 'label' have fewer than 3 rows \(c: 1, d: 1\); "
-        r"merge them into other classes or leave their rows out of the file$",
+        r"cannot split the 40 usable rows of .*t.csv' into train, validation and test: 1 of the "
+        r"3 classes of 'label' has 3 rows or more and a split needs 2 \(the others: b: 2, c: 1\); "
+        r"merge classes or add rows$",
     ),
     (
-        "more classes than test rows",  # not the few-rows message, though one class has 2 rows
+        "whole numbers to test",  # a year or a count read as classes: regression is named
+        lambda d: [
+            f"data.path={table(d / 't.csv', x=GOOD['x'], year=[2001] * 38 + [2002, 2003])}",
+            "data.target=year",
+        ],
+        r"1 of the 3 classes of 'year' has 3 rows or more .*; merge classes or add rows; or, "
+        r"if they are amounts, data.task=regression$",
+    ),
+    (
+        "more classes than test rows",  # its 2-row class trains only; 12 classes, 4 test rows
         lambda d: [
             f"data.path={table(d / 't.csv', x=[0.5, 1.5] * 19, label=THIRTEEN_CLASSES)}",
             "data.target=label",
             "data.test_fraction=0.1",
         ],
         r"into train, validation and test: The test_size = 4 should be greater or equal to the "
-        r"number of classes = 13$",
+        r"number of classes = 12$",
     ),
     (
         "loss that cannot train the inferred task",

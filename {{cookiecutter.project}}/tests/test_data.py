@@ -68,6 +68,38 @@ def test_folds_test_every_row_exactly_once():
     assert sorted(tested) == list(range(90))
 
 
+@pytest.mark.parametrize("num_folds", [None, 3])
+def test_classes_too_rare_to_test_are_trained_on_and_the_rest_split_as_usual(num_folds):
+    labels = np.array(["a"] * 45 + ["b"] * 45 + ["c", "c", "d"])
+    rare = np.flatnonzero(np.isin(labels, ["c", "d"]))
+    tested = []
+    for fold in range(num_folds or 1):
+        rows = split_rows(labels, 0.2, 0.2, seed=0, stratify=True, num_folds=num_folds, fold=fold)
+        assert set(rare) <= set(rows["train"])
+        assert not set(rare) & (set(rows["val"]) | set(rows["test"]))
+        every = np.concatenate(list(rows.values()))
+        assert sorted(every.tolist()) == list(range(93))  # each row in one part only
+        assert (labels[rows["test"]] == "a").sum() == (labels[rows["test"]] == "b").sum()
+        tested += rows["test"].tolist()
+    if num_folds:  # the other rows are each tested once
+        assert sorted(tested) == list(range(90))
+
+
+def test_a_class_too_rare_to_test_is_named_in_the_report_and_trained_on(tmp_path):
+    path = tmp_path / "table.csv"
+    labels = ["low"] * 30 + ["high"] * 30 + ["mid"] * 2
+    pd.DataFrame({"x": np.arange(62.0), "grade": labels}).to_csv(path, index=False)
+    datamodule = TabularDataModule(path=str(path), target="grade")
+    datamodule.setup()
+    assert datamodule.classes == ["high", "low", "mid"]
+    assert "training only, too few rows to validate and test (under 3): mid (2)" in "\n".join(
+        datamodule.describe()
+    )
+    mid = datamodule.classes.index("mid")
+    assert (datamodule.table("train").targets == mid).sum() == 2
+    assert not (datamodule.table("test").targets == mid).any()
+
+
 def test_unstratified_folds_depend_on_the_seed():
     values = np.linspace(0, 1, 50)
     first = split_rows(values, 0.2, 0.2, seed=0, stratify=False, num_folds=5, fold=0)

@@ -17,9 +17,9 @@ from .demos import load_demo
 from .missing import infinities_as_missing, usable_rows
 from .preprocessing import MIN_EMBEDDED_ROWS, TablePreprocessor
 from .roles import IDENTIFIER_RULE, Roles, assign_roles, require_columns, require_numbers
-from .splits import MIN_ROWS_PER_CLASS, split_rows
+from .splits import MIN_ROWS_PER_CLASS, MIN_SPLIT_CLASSES, split_rows, training_only_classes
 from .tables import TableFile
-from .targets import TargetEncoder, infer_task, is_whole_numbers
+from .targets import TargetEncoder, distinct_labels, infer_task, is_whole_numbers
 from .written_values import (
     describe_written,
     find_written_values,
@@ -107,6 +107,8 @@ class TabularDataModule(L.LightningDataModule):
         self.dropped: dict[str, str] = {}
         self.rows_left_out = 0
         self.split_rows: dict[str, np.ndarray] = {}
+        # Classes too rare to validate and test, trained on only (data/splits.py): class -> rows.
+        self.training_only: dict[Any, int] = {}
         self._tables: dict[str, TensorTable] = {}
 
     @property
@@ -226,31 +228,40 @@ class TabularDataModule(L.LightningDataModule):
 
     def _split(self, labels: pd.Series, task: str) -> dict[str, np.ndarray]:
         hp = self.hparams
+        stratify = task != "regression"
+        self.training_only = training_only_classes(labels.to_numpy()) if stratify else {}
         try:
             return split_rows(
                 labels.to_numpy(),
                 hp.val_fraction,
                 hp.test_fraction,
                 hp.seed,
-                stratify=task != "regression",
+                stratify=stratify,
                 num_folds=hp.num_folds,
                 fold=hp.fold,
             )
         except ValueError as error:
             counts = labels.value_counts()
             rare = counts[counts < MIN_ROWS_PER_CLASS]
+            # An inferred task of whole numbers may be a count or a year rather than classes.
+            amounts = (
+                "; or, if they are amounts, data.task=regression"
+                if hp.task is None and is_whole_numbers(distinct_labels(labels))
+                else ""
+            )
             if "least populated class" in str(error) and len(rare):
                 shown = ", ".join(f"{shortened(str(name))}: {n}" for name, n in rare.items())
+                common = len(counts) - len(rare)
                 raise UserError(
                     f"cannot split the {len(labels)} usable rows of {self.source} into train, "
-                    f"validation and test with every class in each: {len(rare)} of the "
-                    f"{len(counts)} classes of {hp.target!r} have fewer than "
-                    f"{MIN_ROWS_PER_CLASS} rows ({shortened(shown, 200)}); merge them into "
-                    "other classes or leave their rows out of the file"
+                    f"validation and test: {common} of the {len(counts)} classes of "
+                    f"{hp.target!r} {'has' if common == 1 else 'have'} {MIN_ROWS_PER_CLASS} rows "
+                    f"or more and a split needs {MIN_SPLIT_CLASSES} (the others: "
+                    f"{shortened(shown, 200)}); merge classes or add rows{amounts}"
                 ) from None
             raise UserError(
                 f"cannot split the {len(labels)} usable rows of {self.source} "
-                f"into train, validation and test: {error}"
+                f"into train, validation and test: {error}{amounts}"
             ) from None
 
     def _build_tables(self, frame: pd.DataFrame, labels: pd.Series) -> None:
@@ -343,6 +354,14 @@ class TabularDataModule(L.LightningDataModule):
             f"  split: {sizes['train']} train, {sizes['val']} validation, "
             f"{sizes['test']} test{fold}; batches of {self.batch_size}"
             + (" (auto)" if hp.batch_size == "auto" else ""),
+        ]
+        if self.training_only:
+            rare = ", ".join(f"{name} ({count})" for name, count in self.training_only.items())
+            lines.append(
+                f"    training only, too few rows to validate and test (under "
+                f"{MIN_ROWS_PER_CLASS}): {shortened(rare, 200)}"
+            )
+        lines += [
             task,
             f"  numeric ({len(numeric)}): {', '.join(numeric) or '-'}",
             f"  one-hot ({len(categorical)}): {', '.join(categorical) or '-'}",

@@ -5,14 +5,35 @@ into k folds (shuffled from the seed) and fold `fold` is the test set, so k runs
 0..k-1 test every row exactly once. Either way `val_fraction` of all rows is then taken from the
 remaining rows for validation. Classification splits are stratified: each part keeps the label
 proportions. Rows are returned as positions (numpy arrays), not copies of the table.
+
+A class with too few rows to be in every part (`training_only_classes`) is trained on and never
+validated or tested: its rows all go to training, and the other rows are split as above. So a
+4-class table with one class of 2 rows trains, where a stratified split would refuse it; with
+folds those rows are in every fold's training rows and in no fold's test rows.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 # A stratified split puts each class in test, validation and training: fewer rows than this and
 # scikit-learn refuses (or, with folds, leaves the class out of a split).
 MIN_ROWS_PER_CLASS = 3
+# ... and at least this many classes must have enough rows for the split to mean anything: a binary
+# target whose second class has 2 rows cannot be validated or tested, so it is still refused.
+MIN_SPLIT_CLASSES = 2
+
+
+def training_only_classes(labels: Sequence) -> dict:
+    """Class -> row count, for the classes with fewer than MIN_ROWS_PER_CLASS rows, when the others
+    are enough to split (otherwise {}: the split refuses the labels)."""
+    counts = pd.Series(labels).value_counts()
+    rare = counts[counts < MIN_ROWS_PER_CLASS]
+    if len(counts) - len(rare) < MIN_SPLIT_CLASSES:
+        return {}
+    return rare.to_dict()
 
 
 def split_rows(
@@ -26,11 +47,17 @@ def split_rows(
 ) -> dict[str, np.ndarray]:
     """{"train", "val", "test"} row positions; sklearn's ValueError when a split is impossible."""
     rows = np.arange(len(labels))
-    strata = labels if stratify else None
+    training_only = rows[:0]
+    if stratify:
+        rare = training_only_classes(labels)
+        if rare:
+            is_rare = pd.Series(labels).isin(list(rare)).to_numpy()
+            training_only, rows = rows[is_rare], rows[~is_rare]
+    strata = labels[rows] if stratify else None
     if num_folds:
         folds_of = StratifiedKFold if stratify else KFold
         folds = folds_of(n_splits=num_folds, shuffle=True, random_state=seed)
-        rest, test = list(folds.split(rows, strata))[fold]
+        rest, test = (rows[part] for part in list(folds.split(rows, strata))[fold])
         test_share = 1 / num_folds
     else:
         rest, test = train_test_split(
@@ -43,4 +70,4 @@ def split_rows(
         random_state=seed,
         stratify=labels[rest] if stratify else None,
     )
-    return {"train": train, "val": val, "test": test}
+    return {"train": np.concatenate([train, training_only]), "val": val, "test": test}
