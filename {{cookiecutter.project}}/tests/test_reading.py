@@ -13,7 +13,7 @@ import torch
 from conftest import QUIET, compose_config, run_app
 from fresh_tables import TARGET, fresh_table
 
-from {{ cookiecutter.package }}.data.missing import InfiniteValueWarning
+from {{ cookiecutter.package }}.data.missing import InfiniteValueWarning, infinities_as_missing
 from {{ cookiecutter.package }}.data.tables import TableFile, read_table
 from {{ cookiecutter.package }}.data.written_values import (
     find_written_values,
@@ -226,6 +226,42 @@ def test_infinite_numbers_are_imputed_like_missing_ones_with_a_warning(tmp_path,
         from_raw = predicted(tmp_path / "run", raw, tmp_path / "from_raw.csv")
     from_blank = predicted(tmp_path / "run", blank, tmp_path / "from_blank.csv")
     pd.testing.assert_frame_equal(from_raw[ADDED], from_blank[ADDED])
+
+
+# Column names that are also names in Python: pandas' `assign(**columns)` takes "self" for its own
+# argument, and the others are keywords or a pydantic model's attribute.
+AWKWARD_NAMES = {"income": "self", "age": "class", "region": "model_config", "active": "None"}
+
+
+def test_columns_named_like_python_names_train_predict_serve_and_export(tmp_path, capsys):
+    from {{ cookiecutter.package }}.export import export
+
+    raw = tmp_path / "raw.csv"
+    shown = with_infinities(as_people_write_them(customers())).rename(columns=AWKWARD_NAMES)
+    shown.to_csv(raw, index=False)
+    with pytest.warns(InfiniteValueWarning, match="'class' \\(3 rows\\)"):
+        train_on(raw, tmp_path / "run")
+    report = capsys.readouterr().out
+    assert "self (numbers written as text: " in report
+    assert "None (3 levels; yes/no as booleans: " in report
+    with pytest.warns(InfiniteValueWarning):
+        from_raw = predicted(tmp_path / "run", raw, tmp_path / "from_raw.csv")
+    assert from_raw["prediction"].notna().all()
+    rows = shown.drop(columns=[TARGET]).head(3).astype(object)
+    body = json.dumps({"rows": rows.where(rows.notna(), None).to_dict("records")}).encode()
+    ckpt = tmp_path / "run" / "checkpoints" / "best.ckpt"
+    datamodule, module = restore_trained(load_checkpoint(str(ckpt)))
+    served = json.loads(answer(body, module, datamodule, max_rows=100))["predictions"]
+    assert [row["prediction"] for row in served] == from_raw["prediction"].head(3).tolist()
+    settings = [f"ckpt_path={ckpt}", f"output={tmp_path / 'model.onnx'}", f"input={raw}"]
+    with pytest.warns(InfiniteValueWarning):
+        export(compose_config("export", [*settings, f"run_dir={tmp_path / 'export'}"]))
+    assert "ONNX Runtime matches PyTorch on 240 rows (input=" in capsys.readouterr().out
+    # An infinite number in a column named "self" is made missing too.
+    frame = pd.DataFrame({"self": [1.0, np.inf, 3.0], TARGET: ["no", "yes", "no"]})
+    with pytest.warns(InfiniteValueWarning, match=r"'self' \(1 row\)"):
+        made_missing = infinities_as_missing(frame, ["self"], "impute", "a table")
+    assert made_missing["self"].isna().tolist() == [False, True, False]
 
 
 def test_marks_of_missing_numbers_are_read_as_missing_and_named(tmp_path, capsys):

@@ -16,6 +16,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from ..support.errors import UserError
+from .frames import with_columns
 
 if TYPE_CHECKING:  # imported where used: the config checks read MISSING_POLICIES before every
     import numpy as np  # run, and `--help` should not wait for pandas
@@ -119,10 +120,8 @@ def warn_infinite(counts: dict[str, int], source: str, policy: str) -> None:
 
 def without_infinities(frame: pd.DataFrame, counts: dict[str, int]) -> pd.DataFrame:
     """`frame` with the infinite values of the columns counted in `counts` made missing."""
-    if not counts:
-        return frame
-    return frame.assign(
-        **{column: frame[column].mask(_infinite(frame[column])) for column in counts}
+    return with_columns(
+        frame, {column: frame[column].mask(_infinite(frame[column])) for column in counts}
     )
 
 

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .frames import with_columns
+
 CURRENCY_SIGNS = "$€£¥₹₽₩₺₪₫₴₦₱฿¢"
 # Thousands separators besides the mark that is not the decimal one.
 GROUPING = " \u00a0\u202f'’"
@@ -178,7 +180,7 @@ def find_written_values(
         how = None if column in labels else _how_booleans(values.dropna())
         if how is not None:
             found[column], read[column] = how, _read_column(values, how)
-    return (frame.assign(**read) if read else frame), found
+    return with_columns(frame, read), found
 
 
 def numbers_held_back(
@@ -274,7 +276,7 @@ def read_written_values(frame: pd.DataFrame, found: dict[str, dict[str, str]]) -
         for column, how in found.items()
         if column in frame.columns and _is_text(frame[column])
     }
-    return frame.assign(**read) if read else frame
+    return with_columns(frame, read)
 
 
 def describe_written(how: dict[str, str]) -> str:
