@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import QUIET
 from omegaconf import OmegaConf
 from sklearn.datasets import make_blobs, make_moons
@@ -171,6 +172,12 @@ def test_a_real_tensorboard_serves_the_runs_their_curves_and_the_hparams_table(
         assert session["hparams"]["lr"] == pytest.approx(config.optimizer.lr)
         assert session["hparams"]["optimizer"] == config.optimizer._target_.rsplit(".", 1)[-1]
         assert session["hparams"]["hidden_sizes"] == "[8]"
+        # The same settings in the hparams.yaml Lightning's logger writes beside the events.
+        written = yaml.safe_load((sweep / run / "hparams.yaml").read_text())
+        assert {key: written[key] for key in ("lr", "hidden_sizes")} == {
+            "lr": pytest.approx(config.optimizer.lr),
+            "hidden_sizes": "[8]",
+        }
         shown = {value["name"]["tag"]: value["value"] for value in session["metricValues"]}
         tested = json.loads((sweep / run / "metrics.json").read_text())
         assert shown["test/auroc"] == pytest.approx(tested["test/auroc"])

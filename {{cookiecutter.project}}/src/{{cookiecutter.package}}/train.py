@@ -65,7 +65,7 @@ def train(
         with_task_monitors,
     )
     from .support.checkpoints import remove_partial_files, resume_checkpoint
-    from .support.hparams import flat_hparams, log_hparams, metric_names
+    from .support.hparams import flat_hparams, keep_hparams, log_hparams, metric_names
     from .support.mlflow_runs import record_mlflow_run
     from .support.reports import (
         budget_line,
@@ -124,6 +124,8 @@ def train(
         remove_partial_files(folder)  # what a run killed mid-save left behind
     configured = build_callbacks(cfg.callbacks, cfg.dropout_schedule)
     trainer = build_trainer(cfg.trainer, [*configured, *callbacks], build_loggers(cfg.logger))
+    params = flat_hparams(cfg)  # as used: hparams.yaml now, the HParams table at the end
+    keep_hparams(trainer.loggers, params)
     if trainer.is_global_zero:
         if resume is not None:
             print_resume(ckpt_path, contents, record_resume(cfg.run_dir, ckpt_path, contents, cfg))
@@ -154,7 +156,6 @@ def train(
     )[0]
     if trainer.is_global_zero:
         metrics_file = write_metrics(cfg.run_dir, metrics)
-        params = flat_hparams(cfg)
         log_hparams(trainer.loggers, params, metric_names(metrics))
         record_mlflow_run(trainer.loggers, params, cfg.run_dir, best)
         if print_results:

@@ -61,6 +61,14 @@ def metric_names(test_metrics: dict[str, float]) -> list[str]:
     return [BEST_VALIDATION + name.split("/", 1)[1] for name in tested] + tested
 
 
+def keep_hparams(loggers: list[Logger], params: dict[str, Any]) -> None:
+    """Give each TensorBoard logger the run's settings for the hparams.yaml it writes beside its
+    events at its first save; it would write `{}`, as `log_hparams` bypasses it (below)."""
+    for logger in loggers:
+        if isinstance(logger, TensorBoardLogger):
+            logger.hparams.update(params)
+
+
 def log_hparams(loggers: list[Logger], params: dict[str, Any], metric_names: list[str]) -> None:
     """Register the run in each TensorBoard's HParams table, against metrics it has already logged.
 
