@@ -9,7 +9,7 @@ import pytest
 from conftest import compose_config
 
 from {{ cookiecutter.package }}.cross_validate import cross_validate, fold_config
-from {{ cookiecutter.package }}.support.reports import print_cross_validation
+from {{ cookiecutter.package }}.support.reports import report_cross_validation
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_each_repeat_cuts_new_folds_into_its_own_directory(tmp_path):
 
 def test_the_printed_table_lists_mean_and_std(finished, capsys):
     run_dir, summary, _ = finished
-    print_cross_validation(summary, run_dir / "cross_validation.json")
+    report_cross_validation(summary, run_dir / "cross_validation.json")
     lines = capsys.readouterr().out.splitlines()
     assert "(4 runs)" in lines[1]
     rows = {line.split()[0]: line.split()[1:] for line in lines[3:-1]}

@@ -280,6 +280,25 @@ def test_export_from_the_command_line_checks_itself_on_the_test_rows(exported, t
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx", "run"]
     assert (tmp_path / "run" / ".hydra" / "config.yaml").is_file()  # recorded once accepted
+    logged = (tmp_path / "run" / "export.log").read_text()  # what it said, kept with the run
+    assert "ONNX Runtime matches PyTorch on 120 rows" in logged
+    assert "Wrote model.onnx\n  inputs, each (rows, 1): " in logged
+
+
+def test_predict_from_the_command_line_keeps_what_it_wrote_in_its_log(exported, tmp_path):
+    table, ckpt, _ = exported("binary-mlp")
+    result = run_app(
+        "predict",
+        f"ckpt_path={ckpt}",
+        f"input={table}",
+        "output=rows.csv",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    said = f"Wrote {len(pd.read_csv(table))} predictions to rows.csv"
+    assert said in result.stdout
+    assert said in (tmp_path / "run" / "predict.log").read_text()
 
 
 def test_an_existing_output_is_replaced_only_when_asked(exported, tmp_path):

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 from {{ cookiecutter.package }}.support.sweep_summary import (
     markdown_table,
@@ -23,6 +24,11 @@ def test_every_job_is_a_run_named_by_its_overrides(finished_sweep):
         metrics = json.loads((sweep / job / "metrics.json").read_text())
         assert {"test/loss", "test/auroc"} <= set(metrics)
         assert list((sweep / job).glob("events.out.tfevents.*"))
+        # Its log keeps what it printed: the data, why training ended, the test metrics.
+        log = (sweep / job / "train.log").read_text()
+        for said in ("Data: the heart demo table", "Trained all 2 epochs", "Test metrics:"):
+            assert said in log, said
+        assert re.search(rf"\n  test/auroc +{metrics['test/auroc']:.4f}\n", log)
 
 
 def test_the_sweep_writes_a_summary_table_of_every_job(finished_sweep):

@@ -37,8 +37,9 @@ def fold_config(cfg: DictConfig, repeat: int, fold: int) -> DictConfig:
 def cross_validate(cfg: DictConfig) -> dict[str, dict[str, float]]:
     """Train every fold of every repeat; write and print the summary; return it."""
     from .support.reports import (
-        print_cross_validation,
         print_view_commands,
+        report,
+        report_cross_validation,
         write_cross_validation,
     )
     from .support.run_dirs import save_run_config
@@ -60,11 +61,11 @@ def cross_validate(cfg: DictConfig) -> dict[str, dict[str, float]]:
                 shown = "  ".join(f"{name} {value:.4f}" for name, value in metrics.items())
                 # Named as its folder and data.fold are (from 0), with the count done so far.
                 done = f"{len(results)} of {repeats * folds}"
-                print(f"repeat_{repeat}/fold_{fold} ({done}): {shown}")
+                report([f"repeat_{repeat}/fold_{fold} ({done}): {shown}"])
     finally:
         notices.setLevel(level)
     summary_file, summary = write_cross_validation(cfg.run_dir, results, folds, repeats)
-    print_cross_validation(summary, summary_file)
+    report_cross_validation(summary, summary_file)
     print_view_commands(cfg.run_dir, cfg.logger)
     return summary
 

@@ -37,7 +37,7 @@ def evaluate(cfg: DictConfig, overrides: list[str]) -> dict[str, float]:
     from .model.module import TabularModule
     from .support.build import build_datamodule, build_trainer, set_torch_threads
     from .support.checkpoints import load_checkpoint
-    from .support.reports import one_class_note, print_metrics, write_metrics
+    from .support.reports import one_class_note, report_metrics, write_metrics
     from .support.run_dirs import save_run_config
 
     set_torch_threads(cfg.torch_threads)
@@ -53,7 +53,7 @@ def evaluate(cfg: DictConfig, overrides: list[str]) -> dict[str, float]:
     metrics = trainer.test(module, datamodule=datamodule, verbose=False)[0]
     if trainer.is_global_zero:
         note = one_class_note(module.test_predicted, datamodule.classes, module.decision_threshold)
-        print_metrics(metrics, write_metrics(cfg.run_dir, metrics), note)
+        report_metrics(metrics, write_metrics(cfg.run_dir, metrics), note)
     return metrics
 
 

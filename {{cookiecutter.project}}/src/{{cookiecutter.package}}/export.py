@@ -243,6 +243,7 @@ def export(cfg: DictConfig) -> Path:
     from .data.onnx_preprocessing import graph_feeds, refuse_unexportable
     from .predict import restore_trained
     from .support.checkpoints import load_checkpoint, partial_path
+    from .support.reports import report
     from .support.run_dirs import save_run_config
 
     checkpoint = load_checkpoint(cfg.ckpt_path)
@@ -290,16 +291,18 @@ def export(cfg: DictConfig) -> Path:
                 f"{unit} on {checked}, more than tolerance={cfg.tolerance}{cause}: "
                 f"{output} was not written"
             )
-        print(
-            f"ONNX Runtime matches PyTorch on {checked}: largest difference "
-            f"{difference:.3g}{unit} (tolerance {cfg.tolerance})"
+        report(
+            [
+                f"ONNX Runtime matches PyTorch on {checked}: largest difference "
+                f"{difference:.3g}{unit} (tolerance {cfg.tolerance})"
+            ]
         )
         save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
 
-    print(f"Wrote {output}")
+    lines = [f"Wrote {output}"]
     kinds = []
     if preprocessor.numeric:
         kinds.append(f"{listed(preprocessor.numeric)} (float32, NaN where missing)")
@@ -314,18 +317,20 @@ def export(cfg: DictConfig) -> Path:
             f"{listed(categorical)} (string: the level as training spells it, "
             "'missing' where missing)"
         )
-    print(f"  inputs, each (rows, 1): {'; '.join(kinds)}")
+    lines.append(f"  inputs, each (rows, 1): {'; '.join(kinds)}")
     if encoder.task == "regression":
-        print(f"  output: prediction (rows, float64), {datamodule.hparams.target!r} in its units")
+        target = datamodule.hparams.target
+        lines.append(f"  output: prediction (rows, float64), {target!r} in its units")
     else:
         shown = ", ".join(map(str, encoder.classes))
-        print(f"  output: probabilities (rows x {len(encoder.classes)}, float32): {shown}")
+        lines.append(f"  output: probabilities (rows x {len(encoder.classes)}, float32): {shown}")
     if encoder.task == "binary":
         threshold = 0.5 if module.decision_threshold is None else module.decision_threshold
-        print(
+        lines.append(
             f"  decision: {encoder.classes[1]} where its probability is above {threshold:.6g} "
             "(metadata decision_threshold), as predict decides"
         )
+    report(lines)
     return output
 
 

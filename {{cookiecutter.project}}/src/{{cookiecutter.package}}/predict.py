@@ -133,16 +133,20 @@ def predict_rows(
     if unscored.any():
         result.loc[unscored, added_names] = np.nan
         if notices is None:
-            print_unscored(int(unscored.sum()))
+            report_unscored(int(unscored.sum()))
         else:
             notices["unscored"] = notices.get("unscored", 0) + int(unscored.sum())
     return result
 
 
-def print_unscored(count: int) -> None:
-    print(
-        f"{count} rows have missing values and no prediction "
-        "(the model was trained with data.missing=drop)"
+def report_unscored(count: int) -> None:
+    from .support.reports import report
+
+    report(
+        [
+            f"{count} rows have missing values and no prediction "
+            "(the model was trained with data.missing=drop)"
+        ]
     )
 
 
@@ -173,6 +177,7 @@ def predict(cfg: DictConfig) -> Path:
     from .data.missing import warn_infinite
     from .data.tables import TableFile, table_writer
     from .support.checkpoints import load_checkpoint
+    from .support.reports import report
     from .support.run_dirs import save_run_config
 
     output = Path(cfg.output).expanduser()
@@ -196,8 +201,8 @@ def predict(cfg: DictConfig) -> Path:
     warn_unseen(notices.get("unseen", {}), source)
     warn_infinite(notices.get("infinite", {}), source, datamodule.hparams.missing)
     if notices.get("unscored"):
-        print_unscored(notices["unscored"])
-    print(f"Wrote {count} predictions to {output}")
+        report_unscored(notices["unscored"])
+    report([f"Wrote {count} predictions to {output}"])
     return output
 
 

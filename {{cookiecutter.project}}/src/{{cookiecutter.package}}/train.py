@@ -70,10 +70,10 @@ def train(
     from .support.reports import (
         budget_line,
         one_class_note,
-        print_metrics,
-        print_resume,
         print_view_commands,
-        report_data,
+        report,
+        report_metrics,
+        report_resume,
         stop_reason,
         write_metrics,
     )
@@ -96,7 +96,7 @@ def train(
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # the input width and the task come from the data
     if print_data:
-        report_data(datamodule.describe())
+        report(datamodule.describe())
     # Recorded as used: the inferred task, the loss it picks (loss=auto), checked as if given, the
     # class weights `balanced` stands for, counted on the training rows, and the metric `auto`
     # monitors for this task (the best checkpoint's, by default).
@@ -112,7 +112,7 @@ def train(
     )
     epochs = budgeted_epochs(cfg.trainer.max_epochs, cfg.step_budget, per_epoch)
     if print_data:
-        report_data([budget_line(epochs, per_epoch, cfg.trainer.max_epochs, cfg.step_budget)])
+        report([budget_line(epochs, per_epoch, cfg.trainer.max_epochs, cfg.step_budget)])
     cfg.trainer.max_epochs = epochs
     module = build_module(cfg, datamodule)
     ckpt_path = None
@@ -128,7 +128,7 @@ def train(
     keep_hparams(trainer.loggers, params)
     if trainer.is_global_zero:
         if resume is not None:
-            print_resume(ckpt_path, contents, record_resume(cfg.run_dir, ckpt_path, contents, cfg))
+            report_resume(ckpt_path, contents, record_resume(cfg.run_dir, ckpt_path, contents, cfg))
         save_run_config(cfg, cfg.run_dir)  # accepted: now it may replace an earlier record
 
     diverged = None
@@ -149,7 +149,7 @@ def train(
             "the gradients, e.g. trainer.gradient_clip_val=1.0"
         )
     if trainer.is_global_zero and print_results:
-        print(stop_reason(trainer, diverged))
+        report([stop_reason(trainer, diverged)])
 
     metrics = trainer.test(
         module, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True
@@ -162,7 +162,7 @@ def train(
             note = one_class_note(
                 module.test_predicted, datamodule.classes, module.decision_threshold
             )
-            print_metrics(metrics, metrics_file, note)
+            report_metrics(metrics, metrics_file, note)
             print_view_commands(cfg.run_dir, cfg.logger)
     return metrics
 

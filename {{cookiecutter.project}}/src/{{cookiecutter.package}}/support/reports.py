@@ -16,10 +16,11 @@ log = logging.getLogger(__name__)
 
 
 @rank_zero_only
-def report_data(lines: list[str]) -> None:
-    """Print what the data module read and inferred, and keep it in the run's log file."""
+def report(lines: list[str]) -> None:
+    """Print `lines` and keep them in the run's log file (`<app>.log` in its run directory): what
+    the data module read and inferred, what predict and export wrote."""
     print("\n".join(lines))
-    log.info("\n".join(lines))
+    log.info("\n".join(lines).strip("\n"))
 
 
 def budget_line(epochs: int, per_epoch: int, max_epochs: int, step_budget: int | None) -> str:
@@ -42,17 +43,14 @@ def write_metrics(run_dir: str, metrics: Mapping[str, float]) -> Path:
     return path
 
 
-def print_metrics(
+def report_metrics(
     metrics: Mapping[str, float], metrics_file: Path, note: str | None = None
 ) -> None:
     """The test metrics, then `note` (one_class_note), then where they were saved."""
-    print("\nTest metrics:")
     width = max((len(name) for name in metrics), default=0)
-    for name, value in metrics.items():
-        print(f"  {name:<{width}}  {float(value):.4f}")
-    if note:
-        print(note)
-    print(f"Saved {metrics_file}")
+    lines = ["", "Test metrics:"]
+    lines += [f"  {name:<{width}}  {float(value):.4f}" for name, value in metrics.items()]
+    report([*lines, *([note] if note else []), f"Saved {metrics_file}"])
 
 
 def one_class_note(
@@ -142,15 +140,19 @@ def mlflow_view(tracking_uri: str, experiment: str | None) -> str:
     )
 
 
-def print_resume(ckpt_path: str, checkpoint: Mapping, changed: Mapping[str, list] = {}) -> None:
+def report_resume(ckpt_path: str, checkpoint: Mapping, changed: Mapping[str, list] = {}) -> None:
     """Where the run continues from, and the settings it continues with that differ from the
     run's record (support/resume_checks.record_resume)."""
-    print(
-        f"Resuming from {ckpt_path}: saved in epoch {checkpoint['epoch']} at step "
-        f"{checkpoint['global_step']}"
+    report(
+        [
+            f"Resuming from {ckpt_path}: saved in epoch {checkpoint['epoch']} at step "
+            f"{checkpoint['global_step']}",
+            *(
+                f"  changed on resume: {key}: {before} -> {now}"
+                for key, (before, now) in changed.items()
+            ),
+        ]
     )
-    for key, (before, now) in changed.items():
-        print(f"  changed on resume: {key}: {before} -> {now}")
 
 
 def stop_reason(trainer: Any, diverged: Exception | None) -> str:
@@ -200,16 +202,16 @@ def write_cross_validation(
         spread = statistics.stdev(values) if len(values) > 1 else 0.0
         summary[name] = {"mean": statistics.fmean(values), "std": spread, "values": values}
     path = Path(run_dir) / "cross_validation.json"
-    report = {"num_folds": num_folds, "repeats": repeats, "runs": len(results), "metrics": summary}
-    path.write_text(json.dumps(report, indent=2))
+    record = {"num_folds": num_folds, "repeats": repeats, "runs": len(results), "metrics": summary}
+    path.write_text(json.dumps(record, indent=2))
     return path, summary
 
 
-def print_cross_validation(summary: Mapping[str, Mapping[str, float]], summary_file: Path) -> None:
+def report_cross_validation(summary: Mapping[str, Mapping[str, float]], summary_file: Path) -> None:
     runs = len(next(iter(summary.values()))["values"])
     width = max(len("metric"), *map(len, summary))
-    print(f"\nCross-validated test metrics ({runs} runs):")
-    print(f"  {'metric':<{width}} {'mean':>8} {'std':>8}")
+    lines = ["", f"Cross-validated test metrics ({runs} runs):"]
+    lines.append(f"  {'metric':<{width}} {'mean':>8} {'std':>8}")
     for name, stats in summary.items():
-        print(f"  {name:<{width}} {stats['mean']:>8.4f} {stats['std']:>8.4f}")
-    print(f"Saved {summary_file}")
+        lines.append(f"  {name:<{width}} {stats['mean']:>8.4f} {stats['std']:>8.4f}")
+    report([*lines, f"Saved {summary_file}"])
