@@ -73,3 +73,14 @@ def test_lightning_asks_the_bar_after_every_batch(tmp_path):
     # Three batches an epoch; only each epoch's last is drawn (the first ever too, at once).
     assert [(current, total) for current, total, _ in asked] == [(1, 3), (2, 3), (3, 3)] * 2
     assert [current for current, _, drawn in asked if drawn] == [1, 3, 3]
+
+
+def test_the_bar_shows_the_logged_values_but_not_the_loggers_version(tmp_path):
+    from lightning.pytorch.callbacks import TQDMProgressBar
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    loggers = [TensorBoardLogger(tmp_path, name="", version=""), CSVLogger(tmp_path, "", "csv")]
+    trainer = L.Trainer(logger=loggers, enable_checkpointing=False, enable_model_summary=False)
+    trainer.progress_bar_metrics["train/loss"] = 0.5
+    assert TQDMProgressBar().get_metrics(trainer, None)["v_num"] == "_csv"  # Lightning's own
+    assert TimedProgressBar().get_metrics(trainer, None) == {"train/loss": 0.5}

@@ -6,9 +6,13 @@ the bar as lively for steps of a millisecond as for steps of a second, and costs
 measuring. The last batch of every loop is always drawn. One clock serves the training, validation
 and test bars. `refresh_rate` still counts too (a redraw needs both `refresh_rate` batches and
 `min_interval` seconds); `refresh_rate: 0` hides the bars.
+
+The bar leaves out Lightning's `v_num`, the logger's version: a run here is named by its folder,
+and with two loggers (`logger=[tensorboard,csv]`) the version read `v_num=_csv`.
 """
 
 import time
+from typing import Any
 
 from lightning.pytorch.callbacks import TQDMProgressBar
 
@@ -28,3 +32,8 @@ class TimedProgressBar(TQDMProgressBar):
             return False
         self._last_redraw = now
         return True
+
+    def get_metrics(self, trainer: Any, pl_module: Any) -> dict[str, Any]:
+        shown = super().get_metrics(trainer, pl_module)
+        shown.pop("v_num", None)
+        return shown
