@@ -13,7 +13,10 @@ import torch
 from conftest import QUIET, compose_config, run_app
 from fresh_tables import TARGET, fresh_table
 
-from {{ cookiecutter.package }}.data.missing import InfiniteValueWarning, infinities_as_missing
+from {{ cookiecutter.package }}.data.missing import (
+    InfiniteValueWarning,
+    infinities_as_missing,
+)
 from {{ cookiecutter.package }}.data.tables import TableFile, read_table
 from {{ cookiecutter.package }}.data.written_values import (
     find_written_values,
