@@ -21,6 +21,7 @@ from {{ cookiecutter.package }}.data.tables import TableFile, read_table
 from {{ cookiecutter.package }}.data.written_values import (
     find_written_values,
     numbers_held_back,
+    read_duration,
     read_number,
 )
 from {{ cookiecutter.package }}.predict import predict, restore_trained
@@ -206,6 +207,55 @@ def test_numbers_and_flags_written_as_text_are_read_as_what_they_mean(tmp_path, 
 )
 def test_numbers_as_people_write_them(text, decimal, number):
     assert read_number(text, decimal) == number
+
+
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("4:35", 4 * 3600 + 35 * 60),
+        ("04:43:32", 4 * 3600 + 43 * 60 + 32),
+        (" 04:43:32.5 ", 4 * 3600 + 43 * 60 + 32.5),
+        ("-0:01:30", -90),
+        ("0 days 04:43:32", 4 * 3600 + 43 * 60 + 32),  # pandas' str(Timedelta)
+        ("-1 days +23:59:00", -60),  # pandas' negative Timedelta
+        ("1 day, 2:03:04", 86400 + 2 * 3600 + 3 * 60 + 4),  # Python's str(timedelta)
+        (pd.Timedelta(minutes=2), 120),  # a Parquet duration column's values
+        ("12:60", None),  # no 60th minute
+        ("3:1", None),  # a score, not a time
+        ("12.30", None),
+        ("2021-01-01 04:43", None),  # a date: calendar numbers, not seconds
+        (45.0, None),
+    ],
+)
+def test_durations_and_clock_times_as_seconds(value, seconds):
+    assert read_duration(value) == seconds
+
+
+def test_a_column_of_durations_trains_as_seconds_and_predict_reads_them_so(tmp_path, capsys):
+    table = customers()
+    rng = np.random.default_rng(2)
+    seconds = rng.integers(0, 5 * 3600, len(table))
+    written = [f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in seconds]
+    table["call_length"] = written
+    table.loc[[3, 30], "call_length"] = "-"  # marks of missing ones
+    raw = tmp_path / "raw.csv"
+    table.to_csv(raw, index=False)
+    train_on(raw, tmp_path / "run")
+    assert "call_length (durations or clock times as seconds: " in capsys.readouterr().out
+    state = data_state(tmp_path / "run")
+    assert "call_length" in state["preprocessor"]["numeric"]
+    assert state["written_values"]["call_length"]["kind"] == "duration"
+    # predict reads the text, a Parquet duration column and the seconds themselves alike.
+    as_seconds = table.assign(call_length=np.where(table["call_length"] == "-", np.nan, seconds))
+    as_seconds.to_csv(tmp_path / "seconds.csv", index=False)
+    durations = table.assign(call_length=pd.to_timedelta(as_seconds["call_length"], unit="s"))
+    durations.to_parquet(tmp_path / "durations.parquet")
+    answers = [
+        predicted(tmp_path / "run", tmp_path / name, tmp_path / f"{name}.out.csv")[ADDED]
+        for name in ("raw.csv", "seconds.csv", "durations.parquet")
+    ]
+    pd.testing.assert_frame_equal(answers[0], answers[1])
+    pd.testing.assert_frame_equal(answers[0], answers[2])
 
 
 def with_infinities(table: pd.DataFrame) -> pd.DataFrame:

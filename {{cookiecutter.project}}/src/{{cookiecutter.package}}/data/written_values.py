@@ -1,15 +1,18 @@
-"""Numbers and booleans written as people write them: '$1,200', '1 200 €', '12.5%', '1.234,5',
-'yes'/'no', 'TRUE'/'FALSE'.
+"""Numbers, durations and booleans written as people write them: '$1,200', '12.5%', '1.234,5',
+'04:43:32', 'yes'/'no', 'TRUE'/'FALSE'.
 
 pandas reads a column as numbers only when every value is a plain number, so a column of amounts
 with a currency sign or thousands separators arrives as text, and would be one-hot encoded (or
 refused for its many levels). A text column whose every present value reads as a number this way
 becomes numbers; in such a column a value with no letter or digit ('?', '-', '.', '--') is a mark
 of a missing value, as many exports write one, and is read as missing (the report names the marks;
-data.missing then imputes or refuses them). One whose every value is one of a yes/no pair (any
-case) becomes booleans, categorical like the booleans pandas reads itself. The target keeps its
-labels (predictions come back as "yes"/"no"), but a target of numbers written as text is read as
-numbers.
+data.missing then imputes or refuses them). One whose every value is a duration or a clock time
+('4:35', '04:43:32', pandas' '0 days 04:43:32', Python's '1 day, 2:03:04'; a Parquet duration
+column too) becomes seconds (since midnight, for a clock time): as text each value would be a level
+of its own, and the network could not read their order. One whose every value is one of a yes/no
+pair (any case) becomes booleans, categorical like the booleans pandas reads itself. The target
+keeps its labels (predictions come back as "yes"/"no"), but a target of numbers written as text is
+read as numbers.
 
 What a column's text is read as is fitted state (`found`: column -> plain strings), saved in the
 checkpoint with the preprocessing, so predict, serve and export read a new row's "$1,200" as
@@ -28,6 +31,7 @@ character wherever it is, and skrub's ToFloat needs both marks given and checks 
 either (DESIGN.md).
 """
 
+import datetime
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -62,6 +66,12 @@ def _number_pattern(decimal: str) -> re.Pattern:
 
 
 PATTERNS = {decimal: _number_pattern(decimal) for decimal in ".,"}
+# [days] hours:minutes[:seconds]: '4:35', '04:43:32.5', '0 days 04:43:32', '-1 days +23:59:00'
+# (pandas), '1 day, 2:03:04' (Python). The days carry their own sign, the time of day its own.
+DURATION = re.compile(
+    r"(?:(?P<days>[-+]?\d+) days?,? \+?)?(?P<sign>[-+])?(?P<hours>\d+):(?P<minutes>[0-5]\d)"
+    r"(?::(?P<seconds>[0-5]\d(?:\.\d+)?))?"
+)
 
 
 def read_number(value: Any, decimal: str) -> float | None:
@@ -82,6 +92,19 @@ def read_number(value: Any, decimal: str) -> float | None:
     if (match["sign"] or match["sign2"] or "+") in MINUS:
         number = -number
     return number / 100 if match["percent"] else number
+
+
+def read_duration(value: Any) -> float | None:
+    """`value` as seconds if it is a duration or a clock time, or text written as one; else None."""
+    if isinstance(value, datetime.timedelta):  # pandas' Timedelta is one
+        return value.total_seconds()
+    if not isinstance(value, str):
+        return None
+    match = DURATION.fullmatch(value.strip())
+    if match is None:
+        return None
+    time = int(match["hours"]) * 3600 + int(match["minutes"]) * 60 + float(match["seconds"] or 0)
+    return int(match["days"] or 0) * 86400 + (-time if match["sign"] == "-" else time)
 
 
 def _boolean_words(value: Any) -> tuple[str, str] | None:
@@ -161,12 +184,30 @@ def _how_booleans(present: pd.Series) -> dict[str, str] | None:
     return {"kind": "boolean", "true": true, "false": false, "example": str(distinct[0])}
 
 
+def _duration_or_mark(value: Any) -> float | None:
+    return np.nan if is_missing_mark(value) else read_duration(value)
+
+
+def _how_durations(values: pd.Series) -> tuple[dict[str, str], pd.Series] | None:
+    """How a column's present values all read as durations, and the column as seconds; or None."""
+    sample = values.dropna().iloc[:SAMPLE_VALUES].tolist()
+    if any(_duration_or_mark(value) is None for value in sample):
+        return None
+    codes, distinct = _factorized(values)
+    seconds = [_duration_or_mark(value) for value in distinct]
+    if None in seconds or all(np.isnan(second) for second in seconds):
+        return None
+    example = next(value for value in distinct if not is_missing_mark(value))
+    return {"kind": "duration", "example": str(example)}, _numbers_column(values, codes, seconds)
+
+
 def find_written_values(
     frame: pd.DataFrame, columns: list[str], decimal: str, labels: tuple[str, ...] = ()
 ) -> tuple[pd.DataFrame, dict[str, dict[str, str]]]:
     """The frame with each of `columns` that pandas left as text, and whose present values all
     read one way, read so; and how, column -> {"kind": "number", "decimal": ",", "example":
-    "1.234,5"} or {"kind": "boolean", "true": "yes", "false": "no", "example": "Yes"}.
+    "1.234,5"}, {"kind": "duration", "example": "04:43:32"} or {"kind": "boolean", "true": "yes",
+    "false": "no", "example": "Yes"}.
     `labels` (the target) are read as numbers only, never as booleans."""
     found, read = {}, {}
     for column in columns:
@@ -174,6 +215,8 @@ def find_written_values(
         if not _is_text(values) or values.isna().all():
             continue
         numbers = _how_numbers(values, decimal)
+        if numbers is None:
+            numbers = _how_durations(values)
         if numbers is not None:
             found[column], read[column] = numbers
             continue
@@ -254,8 +297,11 @@ def _read_column(values: pd.Series, how: dict[str, str]) -> pd.Series:
     """The column with its text read as `how` says. A value that does not read so stays as it is,
     for the checks that follow to name it (text in a numeric column, a level never seen)."""
     codes, distinct = _factorized(values)
-    if how["kind"] == "number":
-        read = [_read_either(value, how["decimal"]) for value in distinct]
+    if how["kind"] in ("number", "duration"):
+        if how["kind"] == "number":
+            read = [_read_either(value, how["decimal"]) for value in distinct]
+        else:
+            read = [_duration_or_mark(value) for value in distinct]
         if None not in read:
             return _numbers_column(values, codes, read)
         kept = [
@@ -286,4 +332,6 @@ def describe_written(how: dict[str, str]) -> str:
         if _is_plain_number(how["example"]):  # only the marks of missing values made it text
             return f"numbers{marks}"
         return f"numbers written as text: {how['example']!r}{marks}"
+    if how["kind"] == "duration":
+        return f"durations or clock times as seconds: {how['example']!r}"
     return f"{how['true']}/{how['false']} as booleans: {how['example']!r}"
