@@ -256,6 +256,15 @@ def test_a_column_of_durations_trains_as_seconds_and_predict_reads_them_so(tmp_p
     ]
     pd.testing.assert_frame_equal(answers[0], answers[1])
     pd.testing.assert_frame_equal(answers[0], answers[2])
+    # serve reads the text in JSON rows the same way.
+    rows = table.drop(columns=[TARGET]).head(5).astype(object)
+    body = json.dumps({"rows": rows.where(rows.notna(), None).to_dict("records")}).encode()
+    ckpt = tmp_path / "run" / "checkpoints" / "best.ckpt"
+    datamodule, module = restore_trained(load_checkpoint(str(ckpt)))
+    served = json.loads(answer(body, module, datamodule, max_rows=100))["predictions"]
+    assert [row["probability_yes"] for row in served] == pytest.approx(
+        answers[0]["probability_yes"].head(5).tolist()
+    )
 
 
 def with_infinities(table: pd.DataFrame) -> pd.DataFrame:
