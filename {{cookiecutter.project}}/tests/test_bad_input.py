@@ -99,6 +99,26 @@ BAD_INPUTS = [
         r"if they are amounts, data.task=regression$",
     ),
     (
+        "too few groups",
+        lambda d: [
+            f"data.path={table(d / 't.csv', **GOOD, visit=[1, 2, 3, 4] * 10)}",
+            "data.target=label",
+            "data.group=visit",
+        ],
+        r"cannot split the 40 usable rows of .*t.csv' into train, validation and test by "
+        r"data.group='visit' \(4 groups\): Cannot have number of splits n_splits=5 greater than "
+        r"the number of groups: 4.$",
+    ),
+    (
+        "no such group column",
+        lambda d: [
+            f"data.path={table(d / 't.csv', **GOOD)}",
+            "data.target=label",
+            "data.group=patient",
+        ],
+        r"^data.group names a column missing from .*t.csv': 'patient'; its columns are x, label$",
+    ),
+    (
         "more classes than test rows",  # its 2-row class trains only; 12 classes, 4 test rows
         lambda d: [
             f"data.path={table(d / 't.csv', x=[0.5, 1.5] * 19, label=THIRTEEN_CLASSES)}",

@@ -100,6 +100,49 @@ def test_a_class_too_rare_to_test_is_named_in_the_report_and_trained_on(tmp_path
     assert not (datamodule.table("test").targets == mid).any()
 
 
+@pytest.mark.parametrize("stratify", [True, False])
+@pytest.mark.parametrize("num_folds", [None, 4])
+def test_a_grouped_split_keeps_each_group_in_one_part(stratify, num_folds):
+    groups = np.repeat(np.arange(40), 5)  # 40 patients, 5 visits each
+    labels = np.where(np.arange(200) % 3 == 0, "yes", "no") if stratify else np.arange(200.0)
+    tested = []
+    for fold in range(num_folds or 1):
+        rows = split_rows(
+            labels, 0.15, 0.2, seed=0, stratify=stratify, num_folds=num_folds, fold=fold,
+            groups=groups,
+        )  # fmt: skip
+        parts = [set(groups[rows[part]]) for part in ("train", "val", "test")]
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert sorted(np.concatenate(list(rows.values())).tolist()) == list(range(200))
+        assert 0.15 <= len(rows["test"]) / 200 <= 0.3  # whole groups: near the fraction asked
+        tested += rows["test"].tolist()
+    if num_folds:
+        assert sorted(tested) == list(range(200))
+    other_seed = split_rows(labels, 0.15, 0.2, seed=1, stratify=stratify, groups=groups)
+    assert set(other_seed["test"]) != set(
+        split_rows(labels, 0.15, 0.2, seed=0, stratify=stratify, groups=groups)["test"]
+    )
+
+
+def test_the_group_column_is_named_in_the_report_and_is_no_input(tmp_path):
+    path = tmp_path / "visits.csv"
+    rng = np.random.default_rng(0)
+    patients = np.repeat(np.arange(30), 4)
+    frame = pd.DataFrame({"patient": patients, "x": rng.normal(size=120)})
+    frame["sick"] = np.where(frame["x"] + patients % 2 > 0.5, "yes", "no")
+    frame.to_csv(path, index=False)
+    datamodule = TabularDataModule(path=str(path), target="sick", group="patient")
+    datamodule.setup()
+    report = "\n".join(datamodule.describe())
+    assert ", by data.group='patient' (30 groups, each in one part)" in report
+    assert "patient (data.group: rows are split by it)" in report
+    assert datamodule.preprocessor.numeric == ["x"]
+    frame.loc[7, "patient"] = None
+    frame.to_csv(path, index=False)
+    with pytest.raises(UserError, match=r"^data.group='patient' has no value in 1 of the 120 "):
+        TabularDataModule(path=str(path), target="sick", group="patient").setup()
+
+
 def test_unstratified_folds_depend_on_the_seed():
     values = np.linspace(0, 1, 50)
     first = split_rows(values, 0.2, 0.2, seed=0, stratify=False, num_folds=5, fold=0)

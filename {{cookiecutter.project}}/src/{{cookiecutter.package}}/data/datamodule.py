@@ -92,6 +92,7 @@ class TabularDataModule(L.LightningDataModule):
         test_fraction: float = 0.2,
         num_folds: int | None = None,
         fold: int = 0,
+        group: str | None = None,
         seed: int = 42,
         read: dict[str, Any] | None = None,
     ) -> None:
@@ -109,6 +110,7 @@ class TabularDataModule(L.LightningDataModule):
         self.split_rows: dict[str, np.ndarray] = {}
         # Classes too rare to validate and test, trained on only (data/splits.py): class -> rows.
         self.training_only: dict[Any, int] = {}
+        self.group_count = 0  # data.group's distinct values, for the report
         self._tables: dict[str, TensorTable] = {}
 
     @property
@@ -184,7 +186,7 @@ class TabularDataModule(L.LightningDataModule):
             task = self.target_encoder.task
         else:
             task = infer_task(labels, hp.task, self.source)
-        self.split_rows = self._split(labels, task)
+        self.split_rows = self._split(labels, task, self._groups(frame))
         if self.preprocessor is None:  # not restored from a checkpoint: fit on the training rows
             training = self.split_rows["train"]
             self.preprocessor = TablePreprocessor(
@@ -226,10 +228,29 @@ class TabularDataModule(L.LightningDataModule):
         frame, self.rows_left_out = usable_rows(frame, inputs, hp.target, hp.missing, self.source)
         return frame, roles
 
-    def _split(self, labels: pd.Series, task: str) -> dict[str, np.ndarray]:
+    def _groups(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """data.group's value in every row (None without data.group); refused where missing."""
+        group = self.hparams.group
+        if group is None:
+            return None
+        values = frame[group]
+        missing = int(values.isna().sum())
+        if missing:
+            raise UserError(
+                f"data.group={group!r} has no value in {missing} of the {len(values)} usable rows "
+                f"of {self.source}: every row needs its group; fill them in or leave those rows out"
+            )
+        self.group_count = int(values.nunique())
+        return values.to_numpy()
+
+    def _split(
+        self, labels: pd.Series, task: str, groups: np.ndarray | None
+    ) -> dict[str, np.ndarray]:
         hp = self.hparams
         stratify = task != "regression"
-        self.training_only = training_only_classes(labels.to_numpy()) if stratify else {}
+        grouped = groups is not None
+        rare = training_only_classes(labels.to_numpy()) if stratify and not grouped else {}
+        self.training_only = rare
         try:
             return split_rows(
                 labels.to_numpy(),
@@ -239,8 +260,15 @@ class TabularDataModule(L.LightningDataModule):
                 stratify=stratify,
                 num_folds=hp.num_folds,
                 fold=hp.fold,
+                groups=groups,
             )
         except ValueError as error:
+            if grouped:
+                raise UserError(
+                    f"cannot split the {len(labels)} usable rows of {self.source} into train, "
+                    f"validation and test by data.group={hp.group!r} ({self.group_count} "
+                    f"groups): {error}"
+                ) from None
             counts = labels.value_counts()
             rare = counts[counts < MIN_ROWS_PER_CLASS]
             # An inferred task of whole numbers may be a count or a year rather than classes.
@@ -285,12 +313,20 @@ class TabularDataModule(L.LightningDataModule):
                 "data.embed": hp.embed or [],
             }
             roles = assign_roles(
-                frame, hp.target, declared, hp.drop or [], self.source, list(hp.categories or {})
+                frame,
+                hp.target,
+                declared,
+                hp.drop or [],
+                self.source,
+                list(hp.categories or {}),
+                group=hp.group,
             )
             self.dropped = roles.dropped
             return roles
         fitted = self.preprocessor
         wanted = {"data.target": [hp.target], "the checkpoint's model": fitted.columns}
+        if hp.group is not None:
+            wanted["data.group"] = [hp.group]
         require_columns(frame, wanted, self.source)
         require_numbers(
             frame, fitted.numeric, "the checkpoint's model reads it as a number", self.source
@@ -303,6 +339,8 @@ class TabularDataModule(L.LightningDataModule):
         sizes = {split: len(rows) for split, rows in self.split_rows.items()}
         left_out = f" ({self.rows_left_out} left out: missing values)" if self.rows_left_out else ""
         fold = f", fold {hp.fold} of {hp.num_folds} as test" if hp.num_folds else ""
+        if hp.group is not None:
+            fold += f", by data.group={hp.group!r} ({self.group_count} groups, each in one part)"
         task = f"  task: {encoder.task} on {hp.target!r}"
         if hp.target in self.written:
             task += f" ({describe_written(self.written[hp.target])})"

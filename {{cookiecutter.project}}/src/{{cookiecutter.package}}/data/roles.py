@@ -134,15 +134,19 @@ def assign_roles(
     drop: list[str],
     source: str,
     with_levels: Collection[str] = (),
+    group: str | None = None,
 ) -> Roles:
     """Declared roles first, inferred ones for every other column except the target.
 
     `declared` maps data.numeric, data.categorical, data.one_hot and data.embed to the columns
     each lists; the last three all make categorical columns. `with_levels`: the columns whose
-    levels data.categories declares.
+    levels data.categories declares. `group` (data.group) is no input: the test rows' groups are
+    never seen in training, so it would tell the network nothing there.
     """
-    require_columns(frame, {"data.target": [target], **declared, "data.drop": drop}, source)
-    for key, columns in declared.items():
+    grouped = {"data.group": [group]} if group is not None else {}
+    wanted = {"data.target": [target], **declared, "data.drop": drop, **grouped}
+    require_columns(frame, wanted, source)
+    for key, columns in {**declared, **grouped}.items():
         if target in columns:
             raise UserError(f"{key} lists the target column {target!r}: the target is not an input")
     keys = list(declared)
@@ -162,7 +166,9 @@ def assign_roles(
     for column in frame.columns:
         if column == target:
             continue
-        if column in drop:
+        if column == group:
+            role, why = "dropped", "data.group: rows are split by it"
+        elif column in drop:
             role, why = "dropped", "data.drop"
         elif column in numeric:
             role, why = "numeric", "data.numeric"

@@ -6,6 +6,12 @@ into k folds (shuffled from the seed) and fold `fold` is the test set, so k runs
 remaining rows for validation. Classification splits are stratified: each part keeps the label
 proportions. Rows are returned as positions (numpy arrays), not copies of the table.
 
+With `groups` (data.group: a patient, a customer, a store), every group's rows go to one part,
+so the test measures the model on groups it never saw, as it will meet them: k group folds (k =
+num_folds, or about 1 / test_fraction), one of them the test set, then validation one of about
+(1 - 1/k) / val_fraction group folds of the rest; stratified by class as far as the groups allow.
+The fractions are then those of whole groups, near the ones asked for.
+
 A class with too few rows to be in every part (`training_only_classes`) is trained on and never
 validated or tested: its rows all go to training, and the other rows are split as above. So a
 4-class table with one class of 2 rows trains, where a stratified split would refuse it; with
@@ -16,7 +22,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    train_test_split,
+)
 
 # A stratified split puts each class in test, validation and training: fewer rows than this and
 # scikit-learn refuses (or, with folds, leaves the class out of a split).
@@ -44,8 +56,13 @@ def split_rows(
     stratify: bool,
     num_folds: int | None = None,
     fold: int = 0,
+    groups: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """{"train", "val", "test"} row positions; sklearn's ValueError when a split is impossible."""
+    if groups is not None:
+        return _grouped_split(
+            labels, val_fraction, test_fraction, seed, stratify, num_folds, fold, groups
+        )
     rows = np.arange(len(labels))
     training_only = rows[:0]
     if stratify:
@@ -71,3 +88,28 @@ def split_rows(
         stratify=labels[rest] if stratify else None,
     )
     return {"train": np.concatenate([train, training_only]), "val": val, "test": test}
+
+
+def _grouped_split(
+    labels: np.ndarray,
+    val_fraction: float,
+    test_fraction: float,
+    seed: int,
+    stratify: bool,
+    num_folds: int | None,
+    fold: int,
+    groups: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """split_rows with every group in one part (the module's docstring says how)."""
+    folds_of = StratifiedGroupKFold if stratify else GroupKFold
+
+    def held_out(rows: np.ndarray, count: int, which: int) -> tuple[np.ndarray, np.ndarray]:
+        folds = folds_of(n_splits=count, shuffle=True, random_state=seed)
+        strata = labels[rows] if stratify else None
+        rest, held = list(folds.split(rows, strata, groups[rows]))[which]
+        return rows[rest], rows[held]
+
+    count = num_folds or max(2, round(1 / test_fraction))
+    rest, test = held_out(np.arange(len(labels)), count, fold if num_folds else 0)
+    train, val = held_out(rest, max(2, round((1 - 1 / count) / val_fraction)), 0)
+    return {"train": train, "val": val, "test": test}
