@@ -84,3 +84,39 @@ def test_quick_run_scores_every_model_on_every_fold(tmp_path, request):
     assert table["gap_points"] == pytest.approx(
         100 * (means["mlp"] - max(means["hgb"], means["linear"]))
     )
+
+
+def test_many_tables_draws_new_tables_picks_a_target_and_tells_refusals_from_crashes():
+    pd = pytest.importorskip("pandas", reason="installed with the baked project by test_bake.py")
+    sys.path.insert(0, str(TEMPLATE / "benchmarks"))
+    try:
+        import many_tables
+    finally:
+        sys.path.remove(str(TEMPLATE / "benchmarks"))
+    registered = next(iter(many_tables.REGISTERED)).split("/")
+    summary = pd.DataFrame(
+        {
+            "Package": [registered[0], "pkg", "pkg", "pkg", "pkg"],
+            "Item": [registered[1], "small", "wide", "fine", "dotted.name"],
+            "Rows": [1000, 100, 1000, 1000, 1000],
+            "Cols": [10, 10, 90, 10, 10],
+        }
+    )
+    assert many_tables.candidates(summary, count=5, seed=0) == [("pkg", "fine")]
+    frame = pd.DataFrame(
+        {
+            "rownames": range(30),
+            "grade": ["a", "b", "c"] * 10,
+            "amount": [float(i) for i in range(30)],
+            "flag": [True, False] * 15,
+        }
+    )
+    assert many_tables.pick_target(frame) == "flag"  # the last column with 2 to 10 values
+    assert many_tables.pick_target(frame[["rownames", "amount"]]) == "amount"
+    assert many_tables.pick_target(frame[["rownames"]]) is None
+    assert many_tables.outcome(0, "warnings\n") == ("ok", "")
+    refusal = "error: data.target='x' names a column missing from ..."
+    assert many_tables.outcome(2, f"\n{refusal}\n") == ("refused", refusal)
+    crash = "Traceback ...\nTypeError: DataFrame.assign() got multiple values for argument 'self'"
+    assert many_tables.outcome(1, crash)[0] == "crashed"
+    assert many_tables.outcome(2, crash)[0] == "crashed"  # exit 2 without its one line
