@@ -249,8 +249,9 @@ class TabularDataModule(L.LightningDataModule):
         hp = self.hparams
         stratify = task != "regression"
         grouped = groups is not None
-        rare = training_only_classes(labels.to_numpy()) if stratify and not grouped else {}
-        self.training_only = rare
+        # A grouped split cannot move a class's rows to training alone: they belong to groups.
+        by_class = stratify and not grouped
+        self.training_only = training_only_classes(labels.to_numpy()) if by_class else {}
         try:
             return split_rows(
                 labels.to_numpy(),
