@@ -86,6 +86,16 @@ def predicted(run_dir, rows, output, *overrides: str, **written) -> pd.DataFrame
     return pd.read_csv(output, **written)
 
 
+def served(run_dir, rows: pd.DataFrame) -> list[dict]:
+    """serve's answers for `rows` (the target left out) with the best checkpoint of `run_dir`,
+    sent as JSON rows, gaps as null, as a client sends them."""
+    rows = rows.drop(columns=[TARGET]).astype(object)
+    body = json.dumps({"rows": rows.where(rows.notna(), None).to_dict("records")}).encode()
+    ckpt = run_dir / "checkpoints" / "best.ckpt"
+    datamodule, module = restore_trained(load_checkpoint(str(ckpt)))
+    return json.loads(answer(body, module, datamodule, max_rows=100))["predictions"]
+
+
 def data_state(run_dir) -> dict:
     """The data module's state in the best checkpoint, loaded as predict loads it."""
     checkpoint = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)
@@ -166,12 +176,8 @@ def test_numbers_and_flags_written_as_text_are_read_as_what_they_mean(tmp_path, 
     assert from_raw["income"].tolist() == shown["income"].tolist()  # written back as given
     pd.testing.assert_frame_equal(from_raw[ADDED], from_plain[ADDED])
     # serve reads the same text in JSON rows the same way.
-    rows = shown.drop(columns=[TARGET]).head(6).astype(object)
-    body = json.dumps({"rows": rows.where(rows.notna(), None).to_dict("records")}).encode()
-    ckpt = tmp_path / "run" / "checkpoints" / "best.ckpt"
-    datamodule, module = restore_trained(load_checkpoint(str(ckpt)))
-    served = json.loads(answer(body, module, datamodule, max_rows=100))["predictions"]
-    assert [row["probability_yes"] for row in served] == pytest.approx(
+    answered = served(tmp_path / "run", shown.head(6))
+    assert [row["probability_yes"] for row in answered] == pytest.approx(
         from_raw["probability_yes"].head(6).tolist()
     )
     # Alone, "1.500" is 1.5 to pandas; training's "12.345,67 €" makes it 1500, as "1.500,00 €".
@@ -257,12 +263,8 @@ def test_a_column_of_durations_trains_as_seconds_and_predict_reads_them_so(tmp_p
     pd.testing.assert_frame_equal(answers[0], answers[1])
     pd.testing.assert_frame_equal(answers[0], answers[2])
     # serve reads the text in JSON rows the same way.
-    rows = table.drop(columns=[TARGET]).head(5).astype(object)
-    body = json.dumps({"rows": rows.where(rows.notna(), None).to_dict("records")}).encode()
-    ckpt = tmp_path / "run" / "checkpoints" / "best.ckpt"
-    datamodule, module = restore_trained(load_checkpoint(str(ckpt)))
-    served = json.loads(answer(body, module, datamodule, max_rows=100))["predictions"]
-    assert [row["probability_yes"] for row in served] == pytest.approx(
+    answered = served(tmp_path / "run", table.head(5))
+    assert [row["probability_yes"] for row in answered] == pytest.approx(
         answers[0]["probability_yes"].head(5).tolist()
     )
 
@@ -309,12 +311,9 @@ def test_columns_named_like_python_names_train_predict_serve_and_export(tmp_path
     with pytest.warns(InfiniteValueWarning):
         from_raw = predicted(tmp_path / "run", raw, tmp_path / "from_raw.csv")
     assert from_raw["prediction"].notna().all()
-    rows = shown.drop(columns=[TARGET]).head(3).astype(object)
-    body = json.dumps({"rows": rows.where(rows.notna(), None).to_dict("records")}).encode()
+    answered = served(tmp_path / "run", shown.head(3))
+    assert [row["prediction"] for row in answered] == from_raw["prediction"].head(3).tolist()
     ckpt = tmp_path / "run" / "checkpoints" / "best.ckpt"
-    datamodule, module = restore_trained(load_checkpoint(str(ckpt)))
-    served = json.loads(answer(body, module, datamodule, max_rows=100))["predictions"]
-    assert [row["prediction"] for row in served] == from_raw["prediction"].head(3).tolist()
     settings = [f"ckpt_path={ckpt}", f"output={tmp_path / 'model.onnx'}", f"input={raw}"]
     with pytest.warns(InfiniteValueWarning):
         export(compose_config("export", [*settings, f"run_dir={tmp_path / 'export'}"]))
