@@ -249,9 +249,7 @@ class TabularDataModule(L.LightningDataModule):
         hp = self.hparams
         stratify = task != "regression"
         grouped = groups is not None
-        # A grouped split cannot move a class's rows to training alone: they belong to groups.
-        by_class = stratify and not grouped
-        self.training_only = training_only_classes(labels.to_numpy()) if by_class else {}
+        self.training_only = training_only_classes(labels.to_numpy(), stratify, grouped)
         try:
             return split_rows(
                 labels.to_numpy(),

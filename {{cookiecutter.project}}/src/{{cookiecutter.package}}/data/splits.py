@@ -38,9 +38,12 @@ MIN_ROWS_PER_CLASS = 3
 MIN_SPLIT_CLASSES = 2
 
 
-def training_only_classes(labels: Sequence) -> dict:
+def training_only_classes(labels: Sequence, stratify: bool, grouped: bool = False) -> dict:
     """Class -> row count, for the classes with fewer than MIN_ROWS_PER_CLASS rows, when the others
-    are enough to split (otherwise {}: the split refuses the labels)."""
+    are enough to split. {} for a split that is not by class, a grouped one (a class's rows belong
+    to groups, which stay whole) or labels the split refuses."""
+    if not stratify or grouped:
+        return {}
     counts = pd.Series(labels).value_counts()
     rare = counts[counts < MIN_ROWS_PER_CLASS]
     if len(counts) - len(rare) < MIN_SPLIT_CLASSES:
@@ -65,11 +68,10 @@ def split_rows(
         )
     rows = np.arange(len(labels))
     training_only = rows[:0]
-    if stratify:
-        rare = training_only_classes(labels)
-        if rare:
-            is_rare = pd.Series(labels).isin(list(rare)).to_numpy()
-            training_only, rows = rows[is_rare], rows[~is_rare]
+    rare = training_only_classes(labels, stratify)
+    if rare:
+        is_rare = pd.Series(labels).isin(list(rare)).to_numpy()
+        training_only, rows = rows[is_rare], rows[~is_rare]
     strata = labels[rows] if stratify else None
     if num_folds:
         folds_of = StratifiedKFold if stratify else KFold
