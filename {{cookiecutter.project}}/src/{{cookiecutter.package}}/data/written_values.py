@@ -32,8 +32,9 @@ either (DESIGN.md).
 """
 
 import datetime
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -129,24 +130,34 @@ def _read_or_mark(value: Any, decimal: str) -> float | None:
     return np.nan if is_missing_mark(value) else read_number(value, decimal)
 
 
-def _all_read(values: list[Any], decimal: str) -> bool:
-    return all(_read_or_mark(value, decimal) is not None for value in values)
+def _every_value_read(
+    sample: list[Any],
+    read: Callable[[Any], float | None],
+    factorized: Callable[[], tuple[np.ndarray, list[Any]]],
+) -> tuple[np.ndarray, list[Any], list[float]] | None:
+    """Each row's code, the column's distinct values and each one as `read` reads it (NaN for a
+    mark of a missing value), when every present value reads and not all are marks; else None.
+    The `sample` (the first present values) is tried first: most text fails on its first values.
+    `factorized`: the column's codes and distinct values, computed at most once by the caller."""
+    if any(read(value) is None for value in sample):
+        return None
+    codes, distinct = factorized()
+    numbers = [read(value) for value in distinct]
+    if None in numbers or all(np.isnan(number) for number in numbers):
+        return None
+    return codes, distinct, numbers
 
 
 def _how_numbers(values: pd.Series, decimal: str) -> tuple[dict[str, str], pd.Series] | None:
     """How a column's present values all read as numbers (trying `decimal` first), and the
     column so read; or None. Each distinct value is read once: a large column costs one pass."""
     sample = values.dropna().iloc[:SAMPLE_VALUES].tolist()
-    factorized = None
+    factorized = functools.cache(lambda: _factorized(values))
     for mark in (decimal, "," if decimal == "." else "."):
-        if not _all_read(sample, mark):
+        read = _every_value_read(sample, functools.partial(_read_or_mark, decimal=mark), factorized)
+        if read is None:
             continue
-        if factorized is None:
-            factorized = _factorized(values)
-        codes, distinct = factorized
-        numbers = [_read_or_mark(value, mark) for value in distinct]
-        if None in numbers or all(np.isnan(number) for number in numbers):
-            continue
+        codes, distinct, numbers = read
         marks = [value for value in distinct if is_missing_mark(value)]
         written = (v for v in distinct if not (_is_plain_number(v) or is_missing_mark(v)))
         how = {"kind": "number", "decimal": mark, "example": str(next(written, distinct[0]))}
@@ -191,12 +202,10 @@ def _duration_or_mark(value: Any) -> float | None:
 def _how_durations(values: pd.Series) -> tuple[dict[str, str], pd.Series] | None:
     """How a column's present values all read as durations, and the column as seconds; or None."""
     sample = values.dropna().iloc[:SAMPLE_VALUES].tolist()
-    if any(_duration_or_mark(value) is None for value in sample):
+    read = _every_value_read(sample, _duration_or_mark, lambda: _factorized(values))
+    if read is None:
         return None
-    codes, distinct = _factorized(values)
-    seconds = [_duration_or_mark(value) for value in distinct]
-    if None in seconds or all(np.isnan(second) for second in seconds):
-        return None
+    codes, distinct, seconds = read
     example = next(value for value in distinct if not is_missing_mark(value))
     return {"kind": "duration", "example": str(example)}, _numbers_column(values, codes, seconds)
 
@@ -293,15 +302,20 @@ def _numbers_column(values: pd.Series, codes: np.ndarray, numbers: list[float]) 
     return pd.Series(column, index=values.index, name=values.name)
 
 
+def _read_as(value: Any, how: dict[str, str]) -> float | None:
+    """A new value of a column of numbers or durations read as its column is (NaN for a mark of a
+    missing value), or None where it does not read so."""
+    if how["kind"] == "number":
+        return _read_either(value, how["decimal"])
+    return _duration_or_mark(value)
+
+
 def _read_column(values: pd.Series, how: dict[str, str]) -> pd.Series:
     """The column with its text read as `how` says. A value that does not read so stays as it is,
     for the checks that follow to name it (text in a numeric column, a level never seen)."""
     codes, distinct = _factorized(values)
-    if how["kind"] in ("number", "duration"):
-        if how["kind"] == "number":
-            read = [_read_either(value, how["decimal"]) for value in distinct]
-        else:
-            read = [_duration_or_mark(value) for value in distinct]
+    if how["kind"] != "boolean":
+        read = [_read_as(value, how) for value in distinct]
         if None not in read:
             return _numbers_column(values, codes, read)
         kept = [
