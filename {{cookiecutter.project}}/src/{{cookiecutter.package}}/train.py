@@ -52,6 +52,7 @@ def train(
 
     from .callbacks.non_finite_loss import NonFiniteLossError
     from .callbacks.stop_on_signal import StopOnSignal
+    from .model.ensemble import resolved_members
     from .support.build import (
         build_callbacks,
         build_datamodule,
@@ -103,6 +104,9 @@ def train(
     cfg.data.task = datamodule.task
     cfg.loss = with_balanced_weights(loss_for_task(cfg.loss, datamodule.task), datamodule)
     with_task_monitors(cfg, datamodule.task, resumed=resume[1] if resume is not None else None)
+    if "members" in cfg.model:  # model.members=auto: the number of networks for this table
+        training_rows = len(datamodule.split_rows["train"])
+        cfg.model.members = resolved_members(cfg.model.members, datamodule.task, training_rows)
     check_monitors(cfg)
     # Recorded as used too: the epochs that the step budget leaves (support/step_budget.py).
     per_epoch = steps_per_epoch(
@@ -112,7 +116,8 @@ def train(
     )
     epochs = budgeted_epochs(cfg.trainer.max_epochs, cfg.step_budget, per_epoch)
     if print_data:
-        report([budget_line(epochs, per_epoch, cfg.trainer.max_epochs, cfg.step_budget)])
+        members = cfg.model.get("members", 1)
+        report([budget_line(epochs, per_epoch, cfg.trainer.max_epochs, cfg.step_budget, members)])
     cfg.trainer.max_epochs = epochs
     module = build_module(cfg, datamodule)
     ckpt_path = None

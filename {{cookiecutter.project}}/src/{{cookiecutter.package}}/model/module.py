@@ -12,6 +12,7 @@ import torch
 from hydra.utils import instantiate
 from torch.nn.functional import one_hot
 
+from .ensemble import Ensemble
 from .epoch_outputs import PREDICTED, EpochOutputs
 from .inputs import TabularInputs
 from .losses import build_loss, loss_input, output_size
@@ -26,7 +27,12 @@ THRESHOLD_KEY = "decision_threshold"
 
 # The settings of a network's file that are the module's, not the network's (model/__init__.py),
 # and their value when the file leaves one out.
-MODULE_SETTINGS = {"compile": False, "numeric_embedding": "none", "input_scale": False}
+MODULE_SETTINGS = {
+    "compile": False,
+    "numeric_embedding": "none",
+    "input_scale": False,
+    "members": 1,
+}
 
 
 class TabularModule(L.LightningModule):
@@ -66,12 +72,15 @@ class TabularModule(L.LightningModule):
         # Without embeddings the inputs pass through unchanged: calling the module anyway would
         # cost about 5 us a step, half a percent of a small MLP's step on a CPU.
         self._inputs_pass_through = self.inputs.passes_through
-        self.net = instantiate(
-            network,
-            _convert_="all",
-            input_size=self.inputs.output_size,
-            output_size=output_size(self.loss_input, task, num_classes),
-        )
+        sizes = {
+            "input_size": self.inputs.output_size,
+            "output_size": output_size(self.loss_input, task, num_classes),
+        }
+        networks = [
+            instantiate(network, _convert_="all", **sizes) for _ in range(settings["members"])
+        ]
+        # More than one: a deep ensemble (model/ensemble.py), outputs (rows, members, outputs).
+        self.net = networks[0] if len(networks) == 1 else Ensemble(networks)
         if compile_network:
             # In place: checkpoints keep the plain network's parameter names either way.
             self.net.compile()
@@ -120,6 +129,9 @@ class TabularModule(L.LightningModule):
         """Class probabilities (the positive class's when binary), or regression values held
         within the training targets' range when `prediction_range` is set."""
         task = self.hparams.task
+        if outputs.dim() == 3:  # an ensemble's members: the mean of their scores
+            members = outputs.shape[1]
+            return self.predict_scores(outputs.flatten(0, 1)).unflatten(0, (-1, members)).mean(1)
         if task == "regression":
             values = outputs.squeeze(-1)
             held = self.hparams.prediction_range
@@ -130,6 +142,9 @@ class TabularModule(L.LightningModule):
         return probabilities[:, 1] if task == "binary" else probabilities
 
     def _loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if outputs.dim() == 3:  # an ensemble: the mean of each member's own loss
+            members = outputs.shape[1]
+            outputs, targets = outputs.flatten(0, 1), targets.repeat_interleave(members, dim=0)
         given = self.loss_input  # model/losses.py: INPUTS
         if given == "logits":
             return self.loss_fn(outputs, targets)

@@ -293,6 +293,12 @@ def check_config(cfg: DictConfig) -> None:
     _require(
         cfg, "model.init", lambda v: v in INITIALISATIONS, f"one of {', '.join(INITIALISATIONS)}"
     )
+    _require(
+        cfg,
+        "model.members",
+        lambda v: v == "auto" or _is_count(v, 1),
+        "auto, or a whole number >= 1 of networks to train side by side and average",
+    )
     _require(cfg, "optimizer.lr", lambda v: _is_number(v) and v > 0, "a number > 0")
     _require(
         cfg,

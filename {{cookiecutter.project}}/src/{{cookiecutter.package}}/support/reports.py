@@ -23,16 +23,19 @@ def report(lines: list[str]) -> None:
     log.info("\n".join(lines).strip("\n"))
 
 
-def budget_line(epochs: int, per_epoch: int, max_epochs: int, step_budget: int | None) -> str:
-    """How long the run trains: its epochs, and which limit set them."""
+def budget_line(
+    epochs: int, per_epoch: int, max_epochs: int, step_budget: int | None, members: int = 1
+) -> str:
+    """How long the run trains: its epochs, which limit set them, and how many networks."""
     limit = (
         f"step_budget={step_budget} steps"
         if epochs < max_epochs
         else f"trainer.max_epochs={max_epochs}"
     )
+    ensemble = f", {members} networks side by side (model.members)" if members > 1 else ""
     return (
         f"training: up to {epochs} epochs of {per_epoch} steps ({limit}; early stopping may "
-        "end it sooner)"
+        f"end it sooner){ensemble}"
     )
 
 
