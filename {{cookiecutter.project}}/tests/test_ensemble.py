@@ -5,6 +5,7 @@ import torch
 from conftest import QUIET, compose_config
 from fresh_tables import TARGET, fresh_table
 
+from {{ cookiecutter.package }}.data.batching import SMALLEST_AUTO_BATCH, auto_batch_size
 from {{ cookiecutter.package }}.model.ensemble import (
     AUTO_MAX_TRAINING_ROWS,
     AUTO_MEMBERS,
@@ -79,6 +80,9 @@ def test_the_prediction_is_the_mean_of_the_members_probabilities_or_values(task)
 
 
 def test_auto_is_an_ensemble_for_small_regression_tables_only():
+    # "Small": the tables for which data.batch_size=auto picks its smallest batch.
+    assert auto_batch_size(AUTO_MAX_TRAINING_ROWS) == SMALLEST_AUTO_BATCH
+    assert auto_batch_size(AUTO_MAX_TRAINING_ROWS + 1) > SMALLEST_AUTO_BATCH
     assert resolved_members("auto", "regression", 300) == AUTO_MEMBERS
     assert resolved_members("auto", "regression", AUTO_MAX_TRAINING_ROWS) == AUTO_MEMBERS
     assert resolved_members("auto", "regression", AUTO_MAX_TRAINING_ROWS + 1) == 1

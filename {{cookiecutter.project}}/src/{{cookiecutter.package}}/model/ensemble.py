@@ -16,10 +16,11 @@ step.
 AUTO_MAX_TRAINING_ROWS training rows, one network otherwise. Regression, because the squared error
 of the members' mean is never above their mean squared error: it is lower by the variance between
 them. Small tables, because that variance is larger where there are fewer rows to agree on, and
-because k networks cost little there: up to that size a step of 5 networks at the batch
-data.batch_size=auto picks (32 or 64 rows) does about the arithmetic of one network's step on a
-50,000-row table (256 rows). Accuracy and ROC AUC have no such guarantee, and on the benchmark's
-classification tables 5 members moved them either way (DESIGN.md).
+because k networks cost least there: up to that size data.batch_size=auto picks batches of 32
+rows, and 5 networks at 32 rows pass fewer rows a step than one network at the 256 rows auto
+picks for a 50,000-row table of the same columns. Each step costs about 5 times one network's.
+Accuracy and ROC AUC have no such guarantee, and on the benchmark's classification tables 5
+members moved them either way (DESIGN.md).
 
 Any network that follows the contract (model/__init__.py) can be a member: the module builds the
 members from the network's config, so a network of your own needs no code for this.
@@ -30,7 +31,9 @@ from torch import nn
 
 AUTO = "auto"
 AUTO_MEMBERS = 5
-AUTO_MAX_TRAINING_ROWS = 8192
+# The most training rows for which data.batch_size=auto picks its smallest batch, 32 rows
+# (data/batching.py; a test holds the two together).
+AUTO_MAX_TRAINING_ROWS = 5792
 
 
 def resolved_members(members: int | str, task: str, training_rows: int) -> int:
