@@ -81,9 +81,10 @@ def test_the_decision_boundary_keeps_batches_only_where_it_draws(tmp_path):
     writer = TensorBoardLogger(tmp_path)
     trainer = SimpleNamespace(is_global_zero=True, loggers=[writer])
 
-    def start(input_size: int, task: str = "binary") -> None:
-        module = SimpleNamespace(hparams=SimpleNamespace(input_size=input_size, task=task))
-        boundary.on_train_start(trainer, module)
+    def start(input_size: int, task: str = "binary", numbers: int | None = None) -> None:
+        numbers = input_size if numbers is None else numbers
+        hparams = SimpleNamespace(input_size=input_size, task=task, numbers=numbers)
+        boundary.on_train_start(trainer, SimpleNamespace(hparams=hparams))
 
     start(29)
     assert boundary.on_train_batch_end is None
@@ -93,4 +94,6 @@ def test_the_decision_boundary_keeps_batches_only_where_it_draws(tmp_path):
     boundary.on_train_batch_end(trainer, None, None, batch, 0)
     assert len(boundary._points) == 1
     start(2, "regression")
+    assert boundary.on_train_batch_end is None
+    start(2, numbers=1)  # a number and a category's embedding code: no plane to draw
     assert boundary.on_train_batch_end is None

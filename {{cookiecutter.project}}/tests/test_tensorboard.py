@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -264,6 +265,31 @@ def test_two_inputs_draw_the_decision_boundary(train_config, tmp_path, kind, los
     curves = [tag for tag in events.Tags()["tensors"] if tag.startswith("test/pr_curve")]
     expected = ["test/pr_curve"] if kind == "binary" else [f"test/pr_curve/{c}" for c in range(3)]
     assert sorted(curves) == expected
+
+
+def test_a_number_and_an_embedded_category_train_without_a_decision_boundary(
+    train_config, tmp_path
+):
+    # Two inputs, but one of them a 12-level category's embedding code: a grid drawn across it
+    # once asked the embedding for rows it does not have, and training crashed.
+    rng = np.random.default_rng(0)
+    team = rng.choice([f"team {i}" for i in range(12)], 240)
+    salary = rng.lognormal(8, 1, 240).round()
+    label = np.where(salary > np.median(salary), "starter", "reserve")
+    path = tmp_path / "table.csv"
+    pd.DataFrame({"team": team, "salary": salary, "role": label}).to_csv(path, index=False)
+    train(
+        train_config(
+            *QUIET,
+            "data=csv",
+            f"data.path={path}",
+            "data.target=role",
+            "trainer.max_epochs=2",
+            "callbacks.decision_boundary.every_n_epochs=1",
+        )
+    )
+    assert events_of(tmp_path).Images("test/confusion_matrix")
+    assert "decision_boundary" not in events_of(tmp_path).Tags()["images"]
 
 
 def test_regression_draws_no_classification_pictures(train_config, tmp_path):

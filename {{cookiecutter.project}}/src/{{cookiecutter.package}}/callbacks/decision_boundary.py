@@ -1,9 +1,11 @@
-"""For a classifier of two inputs (moons, circles, spirals): the decision boundary, as it bends.
+"""For a classifier of two numbers (moons, circles, spirals): the decision boundary, as it bends.
 
 Every `every_n_epochs` epochs, and after the first and the last, the predicted class is drawn over
 the plane of the two inputs (as the network sees them, standardised) with that epoch's training
 points on top, into TensorBoard's Images tab (`decision_boundary`); its step slider replays the
-training. Any other data (more inputs, regression) is left alone.
+training. Any other data (more inputs, regression) is left alone, and so is a table of two
+inputs that are not both numbers: a category's embedding code or one-hot column has no plane to
+draw over (a grid across an embedding code would ask for rows its table does not have).
 
 TensorBoard keeps 10 images per tag unless started with `--samples_per_plugin images=100`.
 """
@@ -28,6 +30,7 @@ class DecisionBoundary(L.Callback):
         hparams = pl_module.hparams
         draws = (
             hparams.input_size == 2
+            and hparams.numbers == 2
             and hparams.task != "regression"
             and bool(summary_writers(trainer))
         )
