@@ -4,7 +4,9 @@ import pytest
 import torch
 from conftest import QUIET, compose_config
 from fresh_tables import TARGET, fresh_table
+from omegaconf import OmegaConf
 
+from {{ cookiecutter.package }}.configs import load_choice
 from {{ cookiecutter.package }}.data.batching import SMALLEST_AUTO_BATCH, auto_batch_size
 from {{ cookiecutter.package }}.model.ensemble import (
     AUTO_MAX_TRAINING_ROWS,
@@ -17,14 +19,10 @@ from {{ cookiecutter.package }}.support.config_checks import check_config
 from {{ cookiecutter.package }}.support.errors import UserError
 from {{ cookiecutter.package }}.train import train
 
-LOSSES = {
-    "regression": {"_target_": "torch.nn.MSELoss", "trains": {"regression": "values"}},
-    "binary": {"_target_": "torch.nn.BCEWithLogitsLoss", "trains": {"binary": "logit"}},
-    "multiclass": {"_target_": "torch.nn.CrossEntropyLoss", "trains": {"multiclass": "logits"}},
-}
-
 
 def ensemble(task: str, members: int) -> TabularModule:
+    """A module of `members` small MLPs, trained with the task's own loss (loss=auto's choice)."""
+    loss = load_choice("loss", load_choice("loss", "auto").by_task[task])
     torch.manual_seed(0)
     return TabularModule(
         input_size=4,
@@ -35,7 +33,7 @@ def ensemble(task: str, members: int) -> TabularModule:
             "hidden_sizes": [8],
             "members": members,
         },
-        loss=LOSSES[task],
+        loss=OmegaConf.to_container(loss),
         optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
     )
 

@@ -104,13 +104,13 @@ def train(
     cfg.data.task = datamodule.task
     cfg.loss = with_balanced_weights(loss_for_task(cfg.loss, datamodule.task), datamodule)
     with_task_monitors(cfg, datamodule.task, resumed=resume[1] if resume is not None else None)
+    training_rows = len(datamodule.split_rows["train"])
     if "members" in cfg.model:  # model.members=auto: the number of networks for this table
-        training_rows = len(datamodule.split_rows["train"])
         cfg.model.members = resolved_members(cfg.model.members, datamodule.task, training_rows)
     check_monitors(cfg)
     # Recorded as used too: the epochs that the step budget leaves (support/step_budget.py).
     per_epoch = steps_per_epoch(
-        len(datamodule.split_rows["train"]),
+        training_rows,
         datamodule.batch_size,
         cfg.trainer.get("accumulate_grad_batches") or 1,
     )
