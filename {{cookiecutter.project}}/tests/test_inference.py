@@ -161,9 +161,12 @@ def test_integer_identifiers_are_known_by_name(name, identifier):
         ([0, 1, 1], "binary"),
         ([2.5, 7.5, 2.5], "binary"),
         (["cat", "dog", "bird"], "multiclass"),
-        ([0, 1, 2, 3, 1], "multiclass"),
-        ([1.0, 2.0, None, 3.0], "multiclass"),  # integers read as floats because of a gap
-        (list(range(30)), "regression"),
+        ([0, 1, 2, 3, 1] * 8, "multiclass"),
+        ([1.0, 2.0, None, 3.0] * 10, "multiclass"),  # integers read as floats because of a gap
+        (list(range(20)) * 10, "multiclass"),  # 20 classes of 10 rows each
+        (list(range(30)) * 10, "regression"),  # more than MAX_CLASSES values
+        (list(range(20)), "regression"),  # 20 counts in 20 rows are amounts, not classes
+        ([0, 1, 2, 3, 1] * 3, "regression"),  # 4 values in 15 rows: fewer than 10 rows each
         ([0.5, 1.25, 3.0, 4.75], "regression"),
     ],
 )

@@ -1,8 +1,10 @@
 """The target column: which task it poses, and its values to training targets and back.
 
 The task is inferred from the values unless `data.task` sets it: two distinct values (numbers or
-text such as "yes"/"no") are binary; text, or integers with at most MAX_CLASSES distinct values, are
-multiclass; other numbers are regression.
+text such as "yes"/"no") are binary; text is multiclass, and so are integers with at most MAX_CLASSES
+distinct values that repeat: at most one distinct value per ROWS_PER_CLASS rows (AutoGluon's rule
+for small tables, 10 %), so that 20 different counts in 20 rows are amounts, not 20 classes of one
+row each; other numbers are regression.
 
 Classes are sorted and the positive class of a binary task is the second one ("yes" of no/yes,
 1 of 0/1, True of False). A regression target is standardised with the training rows' mean and
@@ -22,6 +24,7 @@ from ..support.errors import UserError
 from .roles import NUMBER_KINDS
 
 MAX_CLASSES = 20
+ROWS_PER_CLASS = 10
 
 
 def _shown(values: list[Any], most: int = 5) -> str:
@@ -50,6 +53,12 @@ def is_whole_numbers(values: list[Any]) -> bool:
     return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
 
 
+def looks_like_classes(distinct: list[Any], rows: int) -> bool:
+    """Whether numbers are class codes: few whole numbers, with ten rows or more each on average."""
+    few = len(distinct) <= min(MAX_CLASSES, rows // ROWS_PER_CLASS)
+    return few and is_whole_numbers(distinct)
+
+
 def infer_task(labels: pd.Series, task: str | None, source: str) -> str:
     """The task `data.task` names, or the one the labels pose; refuse labels that fit neither."""
     distinct = distinct_labels(labels)
@@ -61,11 +70,10 @@ def infer_task(labels: pd.Series, task: str | None, source: str) -> str:
         )
     kind = pd.api.types.infer_dtype(labels, skipna=True)
     numbers = kind in NUMBER_KINDS
-    whole = numbers and is_whole_numbers(distinct)
     if task is None:
         if len(distinct) == 2:
             return "binary"
-        if numbers and not (whole and len(distinct) <= MAX_CLASSES):
+        if numbers and not looks_like_classes(distinct, labels.count()):
             return "regression"
         return "multiclass"
     if task == "binary" and len(distinct) != 2:
