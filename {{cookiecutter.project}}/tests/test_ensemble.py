@@ -1,5 +1,8 @@
-"""model.members: networks trained side by side, each as it would learn alone, and averaged."""
+"""model.members: networks trained side by side, each as it would learn alone, and averaged;
+model.cross_fit: each of them on all but its own part of the rows, validated on that part."""
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import QUIET, compose_config
@@ -8,9 +11,13 @@ from omegaconf import OmegaConf
 
 from {{ cookiecutter.package }}.configs import load_choice
 from {{ cookiecutter.package }}.data.batching import SMALLEST_AUTO_BATCH, auto_batch_size
+from {{ cookiecutter.package }}.data.datamodule import TabularDataModule
+from {{ cookiecutter.package }}.data.splits import member_parts
 from {{ cookiecutter.package }}.model.ensemble import (
     AUTO_MAX_TRAINING_ROWS,
     AUTO_MEMBERS,
+    members_loss,
+    out_of_part,
     resolved_members,
 )
 from {{ cookiecutter.package }}.model.module import TabularModule
@@ -18,6 +25,12 @@ from {{ cookiecutter.package }}.support.checkpoints import load_checkpoint
 from {{ cookiecutter.package }}.support.config_checks import check_config
 from {{ cookiecutter.package }}.support.errors import UserError
 from {{ cookiecutter.package }}.train import train
+
+SIX_ROWS_OF_EACH_TASK = [
+    ("regression", torch.tensor([0.5, -1.0, 2.0, 0.0, 1.5, -0.3])),
+    ("binary", torch.tensor([1, 0, 1, 1, 0, 0])),
+    ("multiclass", torch.tensor([0, 2, 1, 1, 0, 2])),
+]
 
 
 def ensemble(task: str, members: int) -> TabularModule:
@@ -38,14 +51,7 @@ def ensemble(task: str, members: int) -> TabularModule:
     )
 
 
-@pytest.mark.parametrize(
-    ("task", "targets"),
-    [
-        ("regression", torch.tensor([0.5, -1.0, 2.0, 0.0, 1.5, -0.3])),
-        ("binary", torch.tensor([1, 0, 1, 1, 0, 0])),
-        ("multiclass", torch.tensor([0, 2, 1, 1, 0, 2])),
-    ],
-)
+@pytest.mark.parametrize(("task", "targets"), SIX_ROWS_OF_EACH_TASK)
 def test_each_member_gets_the_gradient_of_its_own_loss(task, targets):
     module = ensemble(task, members=3)
     features = torch.randn(6, 4)
@@ -102,7 +108,9 @@ def test_a_small_regression_table_trains_predicts_and_records_its_ensemble(
     fresh_table("regression", rows=300).to_csv(table, index=False)
     overrides = ["data=csv", f"data.path={table}", f"data.target={TARGET}", *QUIET]
     metrics = train(train_config(*overrides, "trainer.max_epochs=3"))
-    assert f"{AUTO_MEMBERS} networks side by side (model.members)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"{AUTO_MEMBERS} networks side by side (model.members)" in printed
+    assert f"in {AUTO_MEMBERS} parts; each network trains on the others" in printed  # cross_fit
     # The checkpoint holds what auto became, so predict, evaluate and export rebuild 5 members.
     checkpoint = load_checkpoint(tmp_path / "checkpoints" / "best.ckpt")
     assert checkpoint["hyper_parameters"]["model"]["members"] == AUTO_MEMBERS
@@ -114,6 +122,101 @@ def test_a_small_regression_table_trains_predicts_and_records_its_ensemble(
     fresh_table("binary", rows=300).to_csv(table, index=False)
     binary_run = [f"run_dir={tmp_path / 'binary'}", *overrides, "trainer.max_epochs=1"]
     train(compose_config("train", binary_run))
-    assert "networks side by side" not in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "networks side by side" not in printed and "cross-fit" not in printed
     binary = load_checkpoint(tmp_path / "binary" / "checkpoints" / "best.ckpt")
     assert binary["hyper_parameters"]["model"]["members"] == 1
+
+    # model.cross_fit=false: the 5 members train on the training split, as one network would.
+    fresh_table("regression", rows=300).to_csv(table, index=False)
+    plain = [f"run_dir={tmp_path / 'plain'}", *overrides, "trainer.max_epochs=1"]
+    train(compose_config("train", [*plain, "model.cross_fit=false"]))
+    printed = capsys.readouterr().out
+    assert f"{AUTO_MEMBERS} networks side by side" in printed and "cross-fit" not in printed
+
+
+def test_member_parts_deal_each_class_and_each_group_evenly_over_the_parts():
+    labels = np.array(["a"] * 23 + ["b"] * 7 + ["c"] * 2)
+    parts = member_parts(labels, 5, seed=0, stratify=True)
+    assert np.array_equal(parts, member_parts(labels, 5, seed=0, stratify=True))  # the seed's
+    assert not np.array_equal(parts, member_parts(labels, 5, seed=1, stratify=True))
+    for label in "abc":  # within a class the parts differ by one row at most
+        counts = np.bincount(parts[labels == label], minlength=5)
+        assert counts.max() - counts.min() <= 1
+    assert set(np.bincount(parts, minlength=5)) <= {6, 7}  # 32 rows in 5 parts
+    groups = np.repeat(np.arange(12), 3)
+    grouped = member_parts(np.zeros(36), 5, seed=0, stratify=False, groups=groups)
+    for group in range(12):  # a group's rows share one part
+        assert len(set(grouped[groups == group])) == 1
+    # Fewer groups than parts: a part is left empty (its member trains on every row).
+    few = member_parts(np.zeros(6), 5, seed=0, stratify=False, groups=np.repeat([0, 1, 2], 2))
+    assert len(set(few)) == 3
+
+
+@pytest.mark.parametrize(("task", "targets"), SIX_ROWS_OF_EACH_TASK)
+def test_a_cross_fitted_member_learns_from_every_part_but_its_own(task, targets):
+    module = ensemble(task, members=3)
+    features, parts = torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2])
+    module._step((features, targets, parts), "train").backward()
+    for index, member in enumerate(module.net.members):
+        # The member alone, on the rows outside its part.
+        alone = ensemble(task, members=1)
+        alone.net.load_state_dict(member.state_dict())
+        rows = parts != index
+        alone._loss(alone(features[rows]), targets[rows]).backward()
+        for shared, own in zip(member.parameters(), alone.net.parameters(), strict=True):
+            assert torch.allclose(shared.grad * 3, own.grad, atol=1e-6)
+
+
+def test_a_batch_without_a_members_rows_leaves_that_member_out_of_the_step():
+    module = ensemble("regression", members=3)
+    features, targets = torch.randn(2, 4), torch.tensor([0.5, -1.0])
+    parts = torch.tensor([1, 1])  # member 1 validates both rows and trains on none
+    loss = members_loss(module._loss, module(features), targets, parts)
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert all(not p.grad.any() for p in module.net.members[1].parameters())
+    assert any(p.grad.any() for p in module.net.members[0].parameters())
+
+
+def test_validation_scores_each_row_with_the_member_that_did_not_train_on_it():
+    module = ensemble("regression", members=3).eval()
+    features, targets = torch.randn(6, 4), torch.randn(6)
+    parts = torch.tensor([2, 0, 1, 1, 0, 2])
+    with torch.no_grad():
+        outputs = module(features)
+        picked = out_of_part(outputs, parts)
+        for row, part in enumerate(parts.tolist()):
+            assert torch.equal(picked[row], outputs[row, part])
+        loss = module._step((features, targets, parts), "val")
+    assert torch.allclose(loss, module._loss(picked, targets))
+
+
+def test_cross_fitting_pools_the_training_and_validation_rows(tmp_path):
+    table = tmp_path / "table.csv"
+    fresh_table("regression", rows=300).to_csv(table, index=False)
+    datamodule = TabularDataModule(path=str(table), target=TARGET)
+    datamodule.setup("fit")
+    split = {name: rows.copy() for name, rows in datamodule.split_rows.items()}
+    datamodule.cross_fit(5)
+    pooled = np.concatenate([split["train"], split["val"]])
+    assert np.array_equal(datamodule.training_rows, pooled)
+    assert {n: len(r) for n, r in datamodule.split_rows.items()} == {
+        n: len(r) for n, r in split.items()
+    }  # the split the run reports, and its test rows, are as they were
+    train, val = datamodule.table("train"), datamodule.table("val")
+    assert len(train) == len(val) == len(pooled)
+    assert torch.equal(train.parts, torch.from_numpy(datamodule.member_parts))
+    assert sorted(set(train.parts.tolist())) == [0, 1, 2, 3, 4]
+    assert len(datamodule.table("test")) == len(split["test"])
+    assert datamodule.table("test").parts is None
+    # The target's standardisation is fitted on the rows that train: the pooled ones.
+    values = pd.read_csv(table)[TARGET].to_numpy()
+    assert datamodule.target_encoder.mean == pytest.approx(values[pooled].mean())
+    features, targets, parts = next(iter(datamodule.train_dataloader()))
+    assert len(features) == len(targets) == len(parts)
+
+
+def test_a_cross_fit_that_is_not_a_switch_is_refused(train_config):
+    with pytest.raises(UserError, match=r"model\.cross_fit='maybe' is not allowed: expected true"):
+        check_config(train_config("data=csv", "model.cross_fit=maybe"))

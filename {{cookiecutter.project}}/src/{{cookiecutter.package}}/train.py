@@ -96,6 +96,11 @@ def train(
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # the input width and the task come from the data
+    if "members" in cfg.model:  # model.members=auto: the number of networks for this table
+        training_rows = len(datamodule.split_rows["train"])
+        cfg.model.members = resolved_members(cfg.model.members, datamodule.task, training_rows)
+        if cfg.model.members > 1 and cfg.model.get("cross_fit"):
+            datamodule.cross_fit(cfg.model.members)  # each member its own rows (ensemble.py)
     if print_data:
         report(datamodule.describe())
     # Recorded as used: the inferred task, the loss it picks (loss=auto), checked as if given, the
@@ -104,13 +109,10 @@ def train(
     cfg.data.task = datamodule.task
     cfg.loss = with_balanced_weights(loss_for_task(cfg.loss, datamodule.task), datamodule)
     with_task_monitors(cfg, datamodule.task, resumed=resume[1] if resume is not None else None)
-    training_rows = len(datamodule.split_rows["train"])
-    if "members" in cfg.model:  # model.members=auto: the number of networks for this table
-        cfg.model.members = resolved_members(cfg.model.members, datamodule.task, training_rows)
     check_monitors(cfg)
     # Recorded as used too: the epochs that the step budget leaves (support/step_budget.py).
     per_epoch = steps_per_epoch(
-        training_rows,
+        len(datamodule.training_rows),
         datamodule.batch_size,
         cfg.trainer.get("accumulate_grad_batches") or 1,
     )

@@ -47,7 +47,7 @@ class DecisionBoundary(L.Callback):
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int
     ) -> None:
         # Kept for every epoch: whether it is the last is known only at its end (early stopping).
-        features, targets = batch
+        features, targets, *_ = batch
         self._points.append((features.detach(), targets.detach()))
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

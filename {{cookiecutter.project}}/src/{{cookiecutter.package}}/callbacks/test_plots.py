@@ -53,7 +53,7 @@ class TestPlots(L.Callback):
         dataloader_idx: int = 0,
     ) -> None:
         if self._active:
-            features, targets = batch
+            features, targets, *_ = batch
             self._scores.update(pl_module.predict_scores(pl_module(features)))
             self._targets.update(targets)
 

@@ -15,11 +15,18 @@ from .sampling import EpochBatchSampler
 
 
 class TensorTable(Dataset):
-    """Features and targets as two tensors; indexing with a list of rows returns the whole batch."""
+    """Features and targets as two tensors; indexing with a list of rows returns the whole batch.
 
-    def __init__(self, features: torch.Tensor, targets: torch.Tensor) -> None:
+    `parts`: for a cross-fitted ensemble, each row's part (data/splits.py:member_parts), which
+    then comes with every batch as its third tensor.
+    """
+
+    def __init__(
+        self, features: torch.Tensor, targets: torch.Tensor, parts: torch.Tensor | None = None
+    ) -> None:
         self.features = features
         self.targets = targets
+        self.parts = parts
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -28,16 +35,21 @@ class TensorTable(Dataset):
         """The same table on `device` (itself when already there): moved once, not per batch."""
         if self.features.device == device:
             return self
-        return TensorTable(self.features.to(device), self.targets.to(device))
+        parts = None if self.parts is None else self.parts.to(device)
+        return TensorTable(self.features.to(device), self.targets.to(device), parts)
 
-    def __getitem__(self, row: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.features[row], self.targets[row]
+    def __getitem__(self, row: int) -> tuple[torch.Tensor, ...]:
+        item = self.features[row], self.targets[row]
+        return item if self.parts is None else (*item, self.parts[row])
 
-    def __getitems__(self, rows: torch.Tensor | list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitems__(self, rows: torch.Tensor | list[int]) -> tuple[torch.Tensor, ...]:
         index = torch.as_tensor(rows, device=self.features.device)
         # index_select rather than `features[index]`: on a CPU it gathers a 1024-row batch about
         # five times faster than advanced indexing does.
-        return self.features.index_select(0, index), self.targets.index_select(0, index)
+        batch = self.features.index_select(0, index), self.targets.index_select(0, index)
+        if self.parts is None:
+            return batch
+        return *batch, self.parts.index_select(0, index)
 
 
 # batch_size=auto: about STEPS_PER_EPOCH steps per epoch, in powers of two from SMALLEST to LARGEST.
@@ -57,8 +69,8 @@ def auto_batch_size(train_rows: int) -> int:
     return min(LARGEST_AUTO_BATCH, max(SMALLEST_AUTO_BATCH, 2**power))
 
 
-def keep_batch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The batch is already two tensors: nothing to collate."""
+def keep_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """The batch is already its tensors: nothing to collate."""
     return batch
 
 

@@ -17,7 +17,13 @@ from .demos import load_demo
 from .missing import infinities_as_missing, usable_rows
 from .preprocessing import MIN_EMBEDDED_ROWS, TablePreprocessor
 from .roles import IDENTIFIER_RULE, Roles, assign_roles, require_columns, require_numbers
-from .splits import MIN_ROWS_PER_CLASS, MIN_SPLIT_CLASSES, split_rows, training_only_classes
+from .splits import (
+    MIN_ROWS_PER_CLASS,
+    MIN_SPLIT_CLASSES,
+    member_parts,
+    split_rows,
+    training_only_classes,
+)
 from .tables import TableFile
 from .targets import TargetEncoder, distinct_labels, infer_task, is_whole_numbers
 from .written_values import (
@@ -111,6 +117,9 @@ class TabularDataModule(L.LightningDataModule):
         # Classes too rare to validate and test, trained on only (data/splits.py): class -> rows.
         self.training_only: dict[Any, int] = {}
         self.group_count = 0  # data.group's distinct values, for the report
+        # A cross-fitted ensemble's members (cross_fit); 1: the training rows train every member.
+        self.members = 1
+        self.member_parts: np.ndarray | None = None  # each of training_rows' part, 0 .. members-1
         self._tables: dict[str, TensorTable] = {}
 
     @property
@@ -133,10 +142,18 @@ class TabularDataModule(L.LightningDataModule):
         return len(self.preprocessor.feature_names)
 
     @property
+    def training_rows(self) -> np.ndarray:
+        """The rows an epoch trains on: the training split's, or, for a cross-fitted ensemble,
+        the training and validation splits' together (cross_fit)."""
+        if self.members > 1:
+            return np.concatenate([self.split_rows["train"], self.split_rows["val"]])
+        return self.split_rows["train"]
+
+    @property
     def batch_size(self) -> int:
         """`data.batch_size`, or the one `auto` picks for this table's training rows."""
         if self.hparams.batch_size == "auto":
-            return auto_batch_size(len(self.split_rows["train"]))
+            return auto_batch_size(len(self.training_rows))
         return self.hparams.batch_size
 
     @property
@@ -186,9 +203,19 @@ class TabularDataModule(L.LightningDataModule):
             task = self.target_encoder.task
         else:
             task = infer_task(labels, hp.task, self.source)
-        self.split_rows = self._split(labels, task, self._groups(frame))
+        groups = self._groups(frame)
+        self.split_rows = self._split(labels, task, groups)
+        if self.members > 1:
+            pooled = self.training_rows
+            self.member_parts = member_parts(
+                labels.to_numpy()[pooled],
+                self.members,
+                hp.seed,
+                stratify=task != "regression",
+                groups=groups[pooled] if groups is not None else None,
+            )
         if self.preprocessor is None:  # not restored from a checkpoint: fit on the training rows
-            training = self.split_rows["train"]
+            training = self.training_rows
             self.preprocessor = TablePreprocessor(
                 roles.numeric,
                 roles.categorical,
@@ -291,15 +318,37 @@ class TabularDataModule(L.LightningDataModule):
                 f"into train, validation and test: {error}{amounts}"
             ) from None
 
+    def cross_fit(self, members: int) -> None:
+        """Cross-fit `members` networks (model.cross_fit, model/ensemble.py): pool the training
+        and validation rows, deal them into `members` parts (data/splits.py:member_parts), and
+        train member m on every part but m. Validation is then on all the pooled rows, each
+        scored by the member that did not train on it. The preprocessing is fitted again, on the
+        pooled rows; the test rows stay as they are."""
+        self.members = members
+        self.preprocessor, self.target_encoder, self._tables = None, None, {}
+        self.setup("fit")
+
     def _build_tables(self, frame: pd.DataFrame, labels: pd.Series) -> None:
         """Each split's matrix straight from the table's columns: the frame is never copied."""
         targets = torch.from_numpy(self.target_encoder.transform(labels, self.source))
-        for split, rows in self.split_rows.items():
+
+        def table(rows: np.ndarray, parts: np.ndarray | None = None) -> TensorTable:
             features = torch.from_numpy(self.preprocessor.transform(frame, rows))
-            self._tables[split] = TensorTable(features, targets[torch.from_numpy(rows)])
+            kept = targets[torch.from_numpy(rows)]
+            return TensorTable(features, kept, None if parts is None else torch.from_numpy(parts))
+
+        for split, rows in self.split_rows.items():
             if split != "train":
                 unseen = self.preprocessor.unseen_levels(frame, rows)
                 warn_unseen(unseen, f"the {split} split of {self.source}")
+        if self.members > 1:  # one table, trained on and validated on by parts
+            self._tables["train"] = self._tables["val"] = table(
+                self.training_rows, self.member_parts
+            )
+            self._tables["test"] = table(self.split_rows["test"])
+            return
+        for split, rows in self.split_rows.items():
+            self._tables[split] = table(rows)
 
     def _roles(self, frame: pd.DataFrame) -> Roles:
         """Assigned and inferred before fitting; the fitted preprocessor's own once restored."""
@@ -392,6 +441,12 @@ class TabularDataModule(L.LightningDataModule):
             f"{sizes['test']} test{fold}; batches of {self.batch_size}"
             + (" (auto)" if hp.batch_size == "auto" else ""),
         ]
+        if self.members > 1:
+            lines.append(
+                f"  cross-fit: the {len(self.training_rows)} training and validation rows in "
+                f"{self.members} parts; each network trains on the others and is validated on its "
+                "own (model.cross_fit)"
+            )
         if self.training_only:
             rare = ", ".join(f"{name} ({count})" for name, count in self.training_only.items())
             lines.append(

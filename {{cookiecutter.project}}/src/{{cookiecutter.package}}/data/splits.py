@@ -92,6 +92,38 @@ def split_rows(
     return {"train": np.concatenate([train, training_only]), "val": val, "test": test}
 
 
+def member_parts(
+    labels: np.ndarray,
+    members: int,
+    seed: int,
+    stratify: bool,
+    groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each row's part, 0 .. members-1, for a cross-fitted ensemble: member m is validated on the
+    rows of part m and trained on the others (model/ensemble.py).
+
+    Shuffled from the seed, then dealt out in turn: class by class when stratified, so that every
+    part keeps the label proportions, and group by group with `groups`, so that a group's rows
+    are all in one part. Parts differ by at most one row (or group) per class. Written here
+    rather than taken from scikit-learn's (Stratified/Group)KFold, which warn on a class with
+    fewer rows than parts and refuse fewer groups than parts: here a part may then be empty,
+    and its member trains on every row and validates none.
+    """
+    rng = np.random.default_rng(seed)
+    if groups is not None:
+        names, group_of_row = np.unique(groups, return_inverse=True)
+        part_of_group = np.empty(len(names), dtype=np.int64)
+        part_of_group[rng.permutation(len(names))] = np.arange(len(names)) % members
+        return part_of_group[group_of_row]
+    order = rng.permutation(len(labels))
+    if stratify:  # the shuffled rows, class by class: each class is dealt out across the parts
+        codes = pd.factorize(pd.Series(labels))[0]
+        order = order[np.argsort(codes[order], kind="stable")]
+    parts = np.empty(len(labels), dtype=np.int64)
+    parts[order] = np.arange(len(labels)) % members
+    return parts
+
+
 def _grouped_split(
     labels: np.ndarray,
     val_fraction: float,

@@ -1,10 +1,10 @@
 """The target column: which task it poses, and its values to training targets and back.
 
 The task is inferred from the values unless `data.task` sets it: two distinct values (numbers or
-text such as "yes"/"no") are binary; text is multiclass, and so are integers with at most MAX_CLASSES
-distinct values that repeat: at most one distinct value per ROWS_PER_CLASS rows (AutoGluon's rule
-for small tables, 10 %), so that 20 different counts in 20 rows are amounts, not 20 classes of one
-row each; other numbers are regression.
+text such as "yes"/"no") are binary; text is multiclass, and so are integers with at most
+MAX_CLASSES distinct values that repeat: at most one distinct value per ROWS_PER_CLASS rows
+(AutoGluon's rule for small tables, 10 %), so that 20 different counts in 20 rows are amounts, not
+20 classes of one row each; other numbers are regression.
 
 Classes are sorted and the positive class of a binary task is the second one ("yes" of no/yes,
 1 of 0/1, True of False). A regression target is standardised with the training rows' mean and

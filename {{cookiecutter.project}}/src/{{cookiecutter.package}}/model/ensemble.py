@@ -22,9 +22,22 @@ picks for a 50,000-row table of the same columns. Each step costs about 5 times 
 Accuracy and ROC AUC have no such guarantee, and on the benchmark's classification tables 5
 members moved them either way (DESIGN.md).
 
+Cross-fitting (`model.cross_fit: true`, the default of configs/model/mlp.yaml): the training and
+validation rows are pooled and dealt into k parts (data/splits.py:member_parts); member m trains
+on every part but m (`members_loss`), and the validation scores each pooled row with the member
+that did not train on it (`out_of_part`). So every member trains on (k-1)/k of the pooled rows
+where one network would train on the training split alone, the members see different rows, and
+the best epoch and early stopping follow out-of-part predictions of all the pooled rows, not of
+the validation split's few. This is the k-fold bagging of AutoGluon-Tabular (Erickson et al.
+2020, "AutoGluon-Tabular: Robust and Accurate AutoML for Structured Data"), done inside one run:
+the members train side by side, on the same batches, each ignoring its own part's rows. The
+test rows are scored by the mean of all members, as without cross-fitting.
+
 Any network that follows the contract (model/__init__.py) can be a member: the module builds the
 members from the network's config, so a network of your own needs no code for this.
 """
+
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -42,6 +55,31 @@ def resolved_members(members: int | str, task: str, training_rows: int) -> int:
         return members
     small = training_rows <= AUTO_MAX_TRAINING_ROWS
     return AUTO_MEMBERS if task == "regression" and small else 1
+
+
+def members_loss(
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    outputs: torch.Tensor,
+    targets: torch.Tensor,
+    parts: torch.Tensor,
+) -> torch.Tensor:
+    """The mean over the members of each one's loss on the batch's rows outside its own part.
+
+    outputs (rows, members, ...), parts (rows,). A member none of whose rows is in the batch (a
+    last batch of a row or two) sits the step out rather than adding a loss of no rows.
+    """
+    losses = []
+    for member in range(outputs.shape[1]):
+        rows = parts != member
+        if rows.any():
+            losses.append(loss(outputs[rows, member], targets[rows]))
+    return torch.stack(losses).mean()
+
+
+def out_of_part(outputs: torch.Tensor, parts: torch.Tensor) -> torch.Tensor:
+    """Each row's output from the member that did not train on it: (rows, members, ...) ->
+    (rows, ...)."""
+    return outputs[torch.arange(len(parts), device=parts.device), parts]
 
 
 class Ensemble(nn.Module):

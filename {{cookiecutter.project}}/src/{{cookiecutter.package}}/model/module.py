@@ -12,7 +12,7 @@ import torch
 from hydra.utils import instantiate
 from torch.nn.functional import one_hot
 
-from .ensemble import Ensemble
+from .ensemble import Ensemble, members_loss, out_of_part
 from .epoch_outputs import PREDICTED, EpochOutputs
 from .inputs import TabularInputs
 from .losses import build_loss, loss_input, output_size
@@ -32,6 +32,8 @@ MODULE_SETTINGS = {
     "numeric_embedding": "none",
     "input_scale": False,
     "members": 1,
+    # Read by train (the data module deals the rows out); the module follows the batches' parts.
+    "cross_fit": False,
 }
 
 
@@ -158,10 +160,17 @@ class TabularModule(L.LightningModule):
         # The predicted probability of a binary label.
         return self.loss_fn(scores, targets.float())
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
-        features, targets = batch
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        # A cross-fitted ensemble's batches carry each row's part (model/ensemble.py): a member
+        # trains on the rows outside its part and validates those inside it.
+        features, targets, *parts = batch
         outputs = self(features)
-        loss = self._loss(outputs, targets)
+        if parts and stage == "train":
+            loss = members_loss(self._loss, outputs, targets, parts[0])
+        else:
+            if parts:
+                outputs = out_of_part(outputs, parts[0])
+            loss = self._loss(outputs, targets)
         # Only keep the outputs here: logging every step costs more than a small MLP's step, and
         # updating the metrics every step a tenth of it (DESIGN.md, "Speed"). The scores for the
         # metrics come from detached outputs: no graph is recorded for them.

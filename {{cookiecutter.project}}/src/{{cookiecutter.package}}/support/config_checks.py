@@ -178,6 +178,7 @@ def _is_class_weights(value: Any) -> bool:
 SWITCHES = (
     "model.compile",
     "model.input_scale",
+    "model.cross_fit",
     "data.batch_size_per_device",
     "data.clip_predictions",
 )

@@ -111,10 +111,10 @@ def _check_batch_size_mid_epoch(
     from ..data.batching import auto_batch_size
 
     if before == "auto":  # the training rows are the same (the split is checked before this)
-        before = auto_batch_size(len(datamodule.split_rows["train"]))
+        before = auto_batch_size(len(datamodule.training_rows))
     if now == "auto":
         now = datamodule.batch_size
-    per_epoch = -(-len(datamodule.split_rows["train"]) // before) if before else 0
+    per_epoch = -(-len(datamodule.training_rows) // before) if before else 0
     if 0 < done < per_epoch and before != now:
         raise UserError(
             f"ckpt_path={ckpt_path} stopped in the middle of an epoch (after {done} of its "
