@@ -1,6 +1,8 @@
 """model.members: networks trained side by side, each as it would learn alone, and averaged;
 model.cross_fit: each of them on all but its own part of the rows, validated on that part."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,8 +13,11 @@ from omegaconf import OmegaConf
 
 from {{ cookiecutter.package }}.configs import load_choice
 from {{ cookiecutter.package }}.data.batching import SMALLEST_AUTO_BATCH, auto_batch_size
-from {{ cookiecutter.package }}.data.datamodule import TabularDataModule
-from {{ cookiecutter.package }}.data.splits import member_parts
+from {{ cookiecutter.package }}.data.datamodule import (
+    TabularDataModule,
+    UnseenLevelWarning,
+)
+from {{ cookiecutter.package }}.data.splits import member_parts, split_rows
 from {{ cookiecutter.package }}.model.ensemble import (
     AUTO_MAX_TRAINING_ROWS,
     AUTO_MEMBERS,
@@ -24,7 +29,7 @@ from {{ cookiecutter.package }}.model.module import TabularModule
 from {{ cookiecutter.package }}.support.checkpoints import load_checkpoint
 from {{ cookiecutter.package }}.support.config_checks import check_config
 from {{ cookiecutter.package }}.support.errors import UserError
-from {{ cookiecutter.package }}.train import train
+from {{ cookiecutter.package }}.train import set_up_data, train
 
 SIX_ROWS_OF_EACH_TASK = [
     ("regression", torch.tensor([0.5, -1.0, 2.0, 0.0, 1.5, -0.3])),
@@ -84,7 +89,7 @@ def test_the_prediction_is_the_mean_of_the_members_probabilities_or_values(task)
 
 
 def test_auto_is_an_ensemble_for_small_regression_tables_only():
-    # "Small": the tables for which data.batch_size=auto picks its smallest batch.
+    # "Small": the tables whose training split data.batch_size=auto gives its smallest batch.
     assert auto_batch_size(AUTO_MAX_TRAINING_ROWS) == SMALLEST_AUTO_BATCH
     assert auto_batch_size(AUTO_MAX_TRAINING_ROWS + 1) > SMALLEST_AUTO_BATCH
     assert resolved_members("auto", "regression", 300) == AUTO_MEMBERS
@@ -118,6 +123,11 @@ def test_a_small_regression_table_trains_predicts_and_records_its_ensemble(
     assert len(module.net.members) == AUTO_MEMBERS
     assert metrics["test/r2"] > 0.5  # the table's signal, learnt in 3 epochs
 
+    # A resumed run cross-fits again, its parts dealt from the seed as the split is.
+    train(train_config(*overrides, "trainer.max_epochs=4", "ckpt_path=last"))
+    printed = capsys.readouterr().out
+    assert "Resuming from" in printed and f"in {AUTO_MEMBERS} parts" in printed
+
     # A classification table keeps one network under the same default.
     fresh_table("binary", rows=300).to_csv(table, index=False)
     binary_run = [f"run_dir={tmp_path / 'binary'}", *overrides, "trainer.max_epochs=1"]
@@ -144,6 +154,8 @@ def test_member_parts_deal_each_class_and_each_group_evenly_over_the_parts():
         counts = np.bincount(parts[labels == label], minlength=5)
         assert counts.max() - counts.min() <= 1
     assert set(np.bincount(parts, minlength=5)) <= {6, 7}  # 32 rows in 5 parts
+    amounts = member_parts(np.linspace(0, 1, 33), 5, seed=0, stratify=False)  # regression
+    assert sorted(np.bincount(amounts, minlength=5)) == [6, 6, 7, 7, 7]
     groups = np.repeat(np.arange(12), 3)
     grouped = member_parts(np.zeros(36), 5, seed=0, stratify=False, groups=groups)
     for group in range(12):  # a group's rows share one part
@@ -220,3 +232,21 @@ def test_cross_fitting_pools_the_training_and_validation_rows(tmp_path):
 def test_a_cross_fit_that_is_not_a_switch_is_refused(train_config):
     with pytest.raises(UserError, match=r"model\.cross_fit='maybe' is not allowed: expected true"):
         check_config(train_config("data=csv", "model.cross_fit=maybe"))
+
+
+def test_only_the_kept_fit_warns_of_levels_unseen_in_training(train_config, tmp_path):
+    table = fresh_table("regression", rows=300)
+    # A region that only one validation row has: unseen by the training split's fit, seen by
+    # the cross-fitted one, which fits on the training and validation rows together.
+    split = split_rows(table[TARGET].to_numpy(), 0.15, 0.2, seed=42, stratify=False)
+    lonely = split["val"][0]  # data=csv's fractions and train.yaml's seed
+    table.loc[lonely, "region"] = "atlantis"
+    path = tmp_path / "table.csv"
+    table.to_csv(path, index=False)
+    overrides = ["data=csv", f"data.path={path}", f"data.target={TARGET}"]
+    with pytest.warns(UnseenLevelWarning, match=r"the val split .*'atlantis'"):
+        set_up_data(train_config(*overrides, "model.cross_fit=false"))
+    with warnings.catch_warnings(record=True) as shown:
+        datamodule = set_up_data(train_config(*overrides))
+    assert not [note for note in shown if issubclass(note.category, UnseenLevelWarning)]
+    assert datamodule.cross_fit_parts == AUTO_MEMBERS

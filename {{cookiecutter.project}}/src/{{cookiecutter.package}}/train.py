@@ -20,6 +20,8 @@ from .support.run_dirs import one_writer
 if TYPE_CHECKING:
     from lightning import Callback
 
+    from .data.datamodule import TabularDataModule
+
 
 def checkpoint_dir(cfg: DictConfig) -> str:
     """Where this run's last.ckpt lives, so that `ckpt_path=last` can find it."""
@@ -34,6 +36,34 @@ def checkpoint_dirs(cfg: DictConfig) -> dict[str, str]:
         for name, callback in (cfg.callbacks or {}).items()
         if callback is not None and callback.get("dirpath")
     }
+
+
+def set_up_data(cfg: DictConfig) -> "TabularDataModule":
+    """The run's data module, set up, with `model.members=auto` resolved for its table.
+
+    A cross-fitted ensemble (model.cross_fit, model/ensemble.py) fits the preprocessing again on
+    the pooled training and validation rows. The first fit's warnings (levels the training rows
+    never saw, for one) are then about a fit that is not kept, so they are shown only when it is.
+    """
+    import warnings
+
+    from .model.ensemble import resolved_members
+    from .support.build import build_datamodule
+
+    datamodule = build_datamodule(cfg.data)
+    with warnings.catch_warnings(record=True) as first_fit:
+        datamodule.setup("fit")  # the input width and the task come from the data
+    members = cfg.model.get("members")
+    if members is not None:
+        train_split_rows = len(datamodule.split_rows["train"])
+        members = resolved_members(members, datamodule.task, train_split_rows)
+        cfg.model.members = members
+    if members is not None and members > 1 and cfg.model.get("cross_fit"):
+        datamodule.cross_fit(members)  # warns afresh, about the fit it keeps
+    else:
+        for note in first_fit:
+            warnings.warn_explicit(note.message, note.category, note.filename, note.lineno)
+    return datamodule
 
 
 def train(
@@ -52,10 +82,8 @@ def train(
 
     from .callbacks.non_finite_loss import NonFiniteLossError
     from .callbacks.stop_on_signal import StopOnSignal
-    from .model.ensemble import resolved_members
     from .support.build import (
         build_callbacks,
-        build_datamodule,
         build_loggers,
         build_module,
         build_trainer,
@@ -94,13 +122,7 @@ def train(
     check_network(cfg.model)
     set_torch_threads(cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = build_datamodule(cfg.data)
-    datamodule.setup("fit")  # the input width and the task come from the data
-    if "members" in cfg.model:  # model.members=auto: the number of networks for this table
-        training_rows = len(datamodule.split_rows["train"])
-        cfg.model.members = resolved_members(cfg.model.members, datamodule.task, training_rows)
-        if cfg.model.members > 1 and cfg.model.get("cross_fit"):
-            datamodule.cross_fit(cfg.model.members)  # each member its own rows (ensemble.py)
+    datamodule = set_up_data(cfg)
     if print_data:
         report(datamodule.describe())
     # Recorded as used: the inferred task, the loss it picks (loss=auto), checked as if given, the

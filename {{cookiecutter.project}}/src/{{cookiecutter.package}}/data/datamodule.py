@@ -117,9 +117,9 @@ class TabularDataModule(L.LightningDataModule):
         # Classes too rare to validate and test, trained on only (data/splits.py): class -> rows.
         self.training_only: dict[Any, int] = {}
         self.group_count = 0  # data.group's distinct values, for the report
-        # A cross-fitted ensemble's members (cross_fit); 1: the training rows train every member.
-        self.members = 1
-        self.member_parts: np.ndarray | None = None  # each of training_rows' part, 0 .. members-1
+        # A cross-fitted ensemble's parts, one per member (cross_fit); 1: no cross-fitting.
+        self.cross_fit_parts = 1
+        self.member_parts: np.ndarray | None = None  # each of training_rows' part, 0 .. parts-1
         self._tables: dict[str, TensorTable] = {}
 
     @property
@@ -145,7 +145,7 @@ class TabularDataModule(L.LightningDataModule):
     def training_rows(self) -> np.ndarray:
         """The rows an epoch trains on: the training split's, or, for a cross-fitted ensemble,
         the training and validation splits' together (cross_fit)."""
-        if self.members > 1:
+        if self.cross_fit_parts > 1:
             return np.concatenate([self.split_rows["train"], self.split_rows["val"]])
         return self.split_rows["train"]
 
@@ -205,11 +205,11 @@ class TabularDataModule(L.LightningDataModule):
             task = infer_task(labels, hp.task, self.source)
         groups = self._groups(frame)
         self.split_rows = self._split(labels, task, groups)
-        if self.members > 1:
+        if self.cross_fit_parts > 1:
             pooled = self.training_rows
             self.member_parts = member_parts(
                 labels.to_numpy()[pooled],
-                self.members,
+                self.cross_fit_parts,
                 hp.seed,
                 stratify=task != "regression",
                 groups=groups[pooled] if groups is not None else None,
@@ -324,7 +324,7 @@ class TabularDataModule(L.LightningDataModule):
         train member m on every part but m. Validation is then on all the pooled rows, each
         scored by the member that did not train on it. The preprocessing is fitted again, on the
         pooled rows; the test rows stay as they are."""
-        self.members = members
+        self.cross_fit_parts = members
         self.preprocessor, self.target_encoder, self._tables = None, None, {}
         self.setup("fit")
 
@@ -341,7 +341,7 @@ class TabularDataModule(L.LightningDataModule):
             if split != "train":
                 unseen = self.preprocessor.unseen_levels(frame, rows)
                 warn_unseen(unseen, f"the {split} split of {self.source}")
-        if self.members > 1:  # one table, trained on and validated on by parts
+        if self.cross_fit_parts > 1:  # one table, trained on and validated on by parts
             self._tables["train"] = self._tables["val"] = table(
                 self.training_rows, self.member_parts
             )
@@ -441,11 +441,11 @@ class TabularDataModule(L.LightningDataModule):
             f"{sizes['test']} test{fold}; batches of {self.batch_size}"
             + (" (auto)" if hp.batch_size == "auto" else ""),
         ]
-        if self.members > 1:
+        if self.cross_fit_parts > 1:
             lines.append(
                 f"  cross-fit: the {len(self.training_rows)} training and validation rows in "
-                f"{self.members} parts; each network trains on the others and is validated on its "
-                "own (model.cross_fit)"
+                f"{self.cross_fit_parts} parts; each network trains on the others and is "
+                "validated on its own (model.cross_fit)"
             )
         if self.training_only:
             rare = ", ".join(f"{name} ({count})" for name, count in self.training_only.items())
@@ -476,7 +476,11 @@ class TabularDataModule(L.LightningDataModule):
         return lines
 
     def table(self, split: str) -> TensorTable:
-        """The split ("train", "val" or "test") as tensors; reads the table first if needed."""
+        """The split ("train", "val" or "test") as tensors; reads the table first if needed.
+
+        Cross-fitted (cross_fit), "train" and "val" are both the pooled training and validation
+        rows, with each row's part: scoring "val" yourself, take each row's member (out_of_part).
+        """
         if not self._tables:  # not set up yet, or cleared by restoring a checkpoint's state
             self.setup()
         return self._tables[split]
@@ -488,7 +492,12 @@ class TabularDataModule(L.LightningDataModule):
         if trainer is None:  # used on its own, outside a Trainer
             return batch_loader(table, batch_size, shuffle, self.hparams.seed)
         # The tensors go to the training device once; Lightning's per-batch copy is then a no-op.
-        self._tables[split] = table = table.to(trainer.strategy.root_device)
+        # (Cross-fitted, "train" and "val" are one table: moved once for both.)
+        moved = table.to(trainer.strategy.root_device)
+        for name, kept in self._tables.items():
+            if kept is table:
+                self._tables[name] = moved
+        table = moved
         return batch_loader(
             table,
             batch_size,

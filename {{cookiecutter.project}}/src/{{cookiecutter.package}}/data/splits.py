@@ -103,8 +103,9 @@ def member_parts(
     rows of part m and trained on the others (model/ensemble.py).
 
     Shuffled from the seed, then dealt out in turn: class by class when stratified, so that every
-    part keeps the label proportions, and group by group with `groups`, so that a group's rows
-    are all in one part. Parts differ by at most one row (or group) per class. Written here
+    part keeps the label proportions (parts differ by at most one row per class), or, with
+    `groups`, group by group, so that a group's rows are all in one part (parts then differ by at
+    most one group, and `stratify` is not followed). Written here
     rather than taken from scikit-learn's (Stratified/Group)KFold, which warn on a class with
     fewer rows than parts and refuse fewer groups than parts: here a part may then be empty,
     and its member trains on every row and validates none.

@@ -13,14 +13,15 @@ their tabular networks as ensembles of 5 too. It costs k times the arithmetic of
 step.
 
 `members: auto` (the default for your own table) is AUTO_MEMBERS members for regression on up to
-AUTO_MAX_TRAINING_ROWS training rows, one network otherwise. Regression, because the squared error
-of the members' mean is never above their mean squared error: it is lower by the variance between
-them. Small tables, because that variance is larger where there are fewer rows to agree on, and
-because k networks cost least there: up to that size data.batch_size=auto picks batches of 32
-rows, and 5 networks at 32 rows pass fewer rows a step than one network at the 256 rows auto
-picks for a 50,000-row table of the same columns. Each step costs about 5 times one network's.
-Accuracy and ROC AUC have no such guarantee, and on the benchmark's classification tables 5
-members moved them either way (DESIGN.md).
+AUTO_MAX_TRAINING_ROWS rows in the training split, one network otherwise. Regression, because the
+squared error of the members' mean is never above their mean squared error: it is lower by the
+variance between them. Small tables, because that variance is larger where there are fewer rows to
+agree on, and because k networks cost least there: up to that size data.batch_size=auto picks
+batches of 32 rows for the training split (64 from about 4,700 such rows once cross-fitting adds the
+validation rows to an epoch), and 5 networks at 32 or 64 rows pass fewer rows a step than one
+network at the 256 rows auto picks for a 50,000-row table of the same columns. Each step costs about
+5 times one network's. Accuracy and ROC AUC have no such guarantee, and on the benchmark's
+classification tables 5 members moved them either way (DESIGN.md).
 
 Cross-fitting (`model.cross_fit: true`, the default of configs/model/mlp.yaml): the training and
 validation rows are pooled and dealt into k parts (data/splits.py:member_parts); member m trains
@@ -31,7 +32,12 @@ the best epoch and early stopping follow out-of-part predictions of all the pool
 the validation split's few. This is the k-fold bagging of AutoGluon-Tabular (Erickson et al.
 2020, "AutoGluon-Tabular: Robust and Accurate AutoML for Structured Data"), done inside one run:
 the members train side by side, on the same batches, each ignoring its own part's rows. The
-test rows are scored by the mean of all members, as without cross-fitting.
+test rows are scored by the mean of all members, as without cross-fitting. The preprocessing is
+fitted on the pooled rows, so a member's validation part has shaped its quantiles and levels
+(AutoGluon's bagging fits its features so too). A binary decision threshold is chosen on the
+out-of-part probabilities, of one member each, and applied to the members' mean, whose
+probabilities spread less: a small bias toward the middle, for `model.members` set on a
+classification table (`auto` keeps one network there).
 
 Any network that follows the contract (model/__init__.py) can be a member: the module builds the
 members from the network's config, so a network of your own needs no code for this.
@@ -65,8 +71,9 @@ def members_loss(
 ) -> torch.Tensor:
     """The mean over the members of each one's loss on the batch's rows outside its own part.
 
-    outputs (rows, members, ...), parts (rows,). A member none of whose rows is in the batch (a
-    last batch of a row or two) sits the step out rather than adding a loss of no rows.
+    outputs (rows, members, ...), parts (rows,). A member none of whose training rows is in the
+    batch (a last batch of a row or two) adds no loss of no rows: it gets no gradient from the
+    batch, though its optimizer still steps (momentum, weight decay).
     """
     losses = []
     for member in range(outputs.shape[1]):
