@@ -17,6 +17,7 @@ from {{ cookiecutter.package }}.data.datamodule import (
     TabularDataModule,
     UnseenLevelWarning,
 )
+from {{ cookiecutter.package }}.data.missing import InfiniteValueWarning
 from {{ cookiecutter.package }}.data.splits import member_parts, split_rows
 from {{ cookiecutter.package }}.model.ensemble import (
     AUTO_MAX_TRAINING_ROWS,
@@ -250,3 +251,15 @@ def test_only_the_kept_fit_warns_of_levels_unseen_in_training(train_config, tmp_
         datamodule = set_up_data(train_config(*overrides))
     assert not [note for note in shown if issubclass(note.category, UnseenLevelWarning)]
     assert datamodule.cross_fit_parts == AUTO_MEMBERS
+
+
+def test_a_refusal_still_shows_the_warnings_that_came_before_it(train_config, tmp_path):
+    table = fresh_table("regression", rows=60)
+    table["age"] = table["age"].astype(object)
+    table.loc[3, "age"] = "inf"  # imputed, with a warning, before the target is looked at
+    table[TARGET] = 1.0  # one value: refused
+    path = tmp_path / "table.csv"
+    table.to_csv(path, index=False)
+    overrides = ["data=csv", f"data.path={path}", f"data.target={TARGET}"]
+    with pytest.warns(InfiniteValueWarning), pytest.raises(UserError, match="a single value"):
+        set_up_data(train_config(*overrides))

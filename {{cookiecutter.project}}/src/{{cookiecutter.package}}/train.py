@@ -50,9 +50,18 @@ def set_up_data(cfg: DictConfig) -> "TabularDataModule":
     from .model.ensemble import resolved_members
     from .support.build import build_datamodule
 
+    def show(notes: list[warnings.WarningMessage]) -> None:
+        for note in notes:
+            warnings.warn_explicit(note.message, note.category, note.filename, note.lineno)
+
     datamodule = build_datamodule(cfg.data)
-    with warnings.catch_warnings(record=True) as first_fit:
-        datamodule.setup("fit")  # the input width and the task come from the data
+    first_fit: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as first_fit:
+            datamodule.setup("fit")  # the input width and the task come from the data
+    except Exception:
+        show(first_fit)  # what led up to a refusal
+        raise
     members = cfg.model.get("members")
     if members is not None:
         train_split_rows = len(datamodule.split_rows["train"])
@@ -61,8 +70,7 @@ def set_up_data(cfg: DictConfig) -> "TabularDataModule":
     if members is not None and members > 1 and cfg.model.get("cross_fit"):
         datamodule.cross_fit(members)  # warns afresh, about the fit it keeps
     else:
-        for note in first_fit:
-            warnings.warn_explicit(note.message, note.category, note.filename, note.lineno)
+        show(first_fit)
     return datamodule
 
 
