@@ -337,18 +337,15 @@ class TabularDataModule(L.LightningDataModule):
             kept = targets[torch.from_numpy(rows)]
             return TensorTable(features, kept, None if parts is None else torch.from_numpy(parts))
 
-        for split, rows in self.split_rows.items():
-            if split != "train":
-                unseen = self.preprocessor.unseen_levels(frame, rows)
-                warn_unseen(unseen, f"the {split} split of {self.source}")
+        # The splits the preprocessing was not fitted on may hold levels it never saw.
+        for split in ("test",) if self.cross_fit_parts > 1 else ("val", "test"):
+            unseen = self.preprocessor.unseen_levels(frame, self.split_rows[split])
+            warn_unseen(unseen, f"the {split} split of {self.source}")
         if self.cross_fit_parts > 1:  # one table, trained on and validated on by parts
-            self._tables["train"] = self._tables["val"] = table(
-                self.training_rows, self.member_parts
-            )
-            self._tables["test"] = table(self.split_rows["test"])
-            return
-        for split, rows in self.split_rows.items():
-            self._tables[split] = table(rows)
+            pooled = table(self.training_rows, self.member_parts)
+            self._tables = {"train": pooled, "val": pooled, "test": table(self.split_rows["test"])}
+        else:
+            self._tables = {split: table(rows) for split, rows in self.split_rows.items()}
 
     def _roles(self, frame: pd.DataFrame) -> Roles:
         """Assigned and inferred before fitting; the fitted preprocessor's own once restored."""

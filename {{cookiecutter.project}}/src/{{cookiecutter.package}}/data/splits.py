@@ -105,10 +105,10 @@ def member_parts(
     Shuffled from the seed, then dealt out in turn: class by class when stratified, so that every
     part keeps the label proportions (parts differ by at most one row per class), or, with
     `groups`, group by group, so that a group's rows are all in one part (parts then differ by at
-    most one group, and `stratify` is not followed). Written here
-    rather than taken from scikit-learn's (Stratified/Group)KFold, which warn on a class with
-    fewer rows than parts and refuse fewer groups than parts: here a part may then be empty,
-    and its member trains on every row and validates none.
+    most one group, and `stratify` is not followed). Written here rather than taken from
+    scikit-learn's (Stratified/Group)KFold, which warn on a class with fewer rows than parts and
+    refuse fewer groups than parts: here a part may then be empty, and its member trains on every
+    row and validates none.
     """
     rng = np.random.default_rng(seed)
     if groups is not None:
