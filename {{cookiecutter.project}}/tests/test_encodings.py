@@ -79,6 +79,19 @@ def test_timestamps_are_dates_and_times_of_day_add_the_hour():
     assert "hour" in date_parts(parse_dates(timed, TIMESTAMPS))
 
 
+def test_periods_are_dates_read_as_their_start():
+    """A pandas period column (a monthly Parquet column, say) is a date column, not an identifier
+    of distinct text; pandas' own to_datetime would make every period missing."""
+    months = pd.Series(pd.period_range("2021-01", periods=4, freq="M"))
+    months.iloc[2] = pd.NaT
+    assert date_format(months) == TIMESTAMPS
+    dates = parse_dates(months, TIMESTAMPS)
+    assert calendar_numbers(dates, "month")[[0, 1, 3]].tolist() == [1, 2, 4]
+    assert calendar_numbers(dates, "day")[[0, 1, 3]].tolist() == [1, 1, 1]
+    assert np.isnan(calendar_numbers(dates, "month")[2])
+    assert "hour" not in date_parts(dates)
+
+
 def test_calendar_numbers_are_the_calendars():
     dates = parse_dates(pd.Series(["2024-02-29 18:30", None], dtype=object), "%Y-%m-%d %H:%M")
     numbers = {part: calendar_numbers(dates, part)[0] for part in date_parts(dates)}

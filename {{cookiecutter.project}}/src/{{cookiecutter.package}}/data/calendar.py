@@ -1,9 +1,10 @@
 """Date and time columns: how their text is read, and the calendar numbers the network sees.
 
-A column is a date column when it holds timestamps (a Parquet timestamp, a pandas datetime) or when
-its text is dates written one way: the format pandas guesses from the first value (month first,
-then day first) must read every sampled value. Numbers are never dates, and a format must name
-the year and the month, so `2020` or `12.5` stay what they are.
+A column is a date column when it holds timestamps (a Parquet timestamp, a pandas datetime, or a
+pandas period, read as its start) or when its text is dates written one way: the format pandas
+guesses from the first value (month first, then day first) must read every sampled value. Numbers
+are never dates, and a format must name the year and the month, so `2020` or `12.5` stay what they
+are.
 
 A date becomes calendar numbers: its year, month, day of the month, day of the week (Monday 0),
 day of the year, the hour when the training rows have times of day, and the days since 1970-01-01
@@ -30,6 +31,8 @@ TIMESTAMPS = "timestamps"
 
 def _parse(values: pd.Series, how: str) -> pd.Series:
     """datetime64 (UTC, without a zone) of each value; NaT where it is missing or unreadable."""
+    if isinstance(values.dtype, pd.PeriodDtype):  # to_datetime would make each one NaT, silently
+        return values.dt.to_timestamp()
     if how == TIMESTAMPS:
         dates = pd.to_datetime(values, errors="coerce", utc=True)
     else:
@@ -40,7 +43,7 @@ def _parse(values: pd.Series, how: str) -> pd.Series:
 def date_format(values: pd.Series) -> str | None:
     """How the column's dates are written (a strptime format, or TIMESTAMPS), or None when the
     column does not hold dates."""
-    if pd.api.types.is_datetime64_any_dtype(values):
+    if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.PeriodDtype):
         return TIMESTAMPS
     present = values.dropna()
     sample = present.iloc[:SAMPLE]
