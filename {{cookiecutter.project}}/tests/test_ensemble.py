@@ -39,6 +39,18 @@ SIX_ROWS_OF_EACH_TASK = [
 ]
 
 
+def best_cut(scores: torch.Tensor, targets: torch.Tensor, threshold: float) -> bool:
+    """Whether no cut of the rows has a better balanced accuracy (the default criterion) than
+    `threshold`'s."""
+
+    def balanced_accuracy(cut: float) -> float:
+        predicted = scores > cut
+        return sum(float((predicted[targets == c] == bool(c)).float().mean()) for c in (0, 1)) / 2
+
+    best = max(balanced_accuracy(cut) for cut in [-1.0, *scores.tolist()])
+    return balanced_accuracy(threshold) == pytest.approx(best)
+
+
 def ensemble(task: str, members: int) -> TabularModule:
     """A module of `members` small MLPs, trained with the task's own loss (loss=auto's choice)."""
     loss = load_choice("loss", load_choice("loss", "auto").by_task[task])
@@ -89,16 +101,14 @@ def test_the_prediction_is_the_mean_of_the_members_probabilities_or_values(task)
         assert torch.allclose(module.predict_scores(outputs), torch.stack(each).mean(0))
 
 
-def test_auto_is_an_ensemble_for_small_regression_tables_only():
+def test_auto_is_an_ensemble_for_small_tables_only():
     # "Small": the tables whose training split data.batch_size=auto gives its smallest batch.
     assert auto_batch_size(AUTO_MAX_TRAINING_ROWS) == SMALLEST_AUTO_BATCH
     assert auto_batch_size(AUTO_MAX_TRAINING_ROWS + 1) > SMALLEST_AUTO_BATCH
-    assert resolved_members("auto", "regression", 300) == AUTO_MEMBERS
-    assert resolved_members("auto", "regression", AUTO_MAX_TRAINING_ROWS) == AUTO_MEMBERS
-    assert resolved_members("auto", "regression", AUTO_MAX_TRAINING_ROWS + 1) == 1
-    assert resolved_members("auto", "binary", 300) == 1
-    assert resolved_members("auto", "multiclass", 300) == 1
-    assert resolved_members(3, "binary", 10**6) == 3
+    assert resolved_members("auto", 300) == AUTO_MEMBERS
+    assert resolved_members("auto", AUTO_MAX_TRAINING_ROWS) == AUTO_MEMBERS
+    assert resolved_members("auto", AUTO_MAX_TRAINING_ROWS + 1) == 1
+    assert resolved_members(3, 10**6) == 3
 
 
 @pytest.mark.parametrize("value", [0, -2, 1.5, "many", True])
@@ -107,9 +117,7 @@ def test_a_bad_member_count_is_refused_naming_the_key(train_config, value):
         check_config(train_config("data=csv", f"model.members={value}"))
 
 
-def test_a_small_regression_table_trains_predicts_and_records_its_ensemble(
-    train_config, tmp_path, capsys
-):
+def test_a_small_table_trains_predicts_and_records_its_ensemble(train_config, tmp_path, capsys):
     table = tmp_path / "table.csv"
     fresh_table("regression", rows=300).to_csv(table, index=False)
     overrides = ["data=csv", f"data.path={table}", f"data.target={TARGET}", *QUIET]
@@ -129,14 +137,20 @@ def test_a_small_regression_table_trains_predicts_and_records_its_ensemble(
     printed = capsys.readouterr().out
     assert "Resuming from" in printed and f"in {AUTO_MEMBERS} parts" in printed
 
-    # A classification table keeps one network under the same default.
+    # A classification table is cross-fitted too, and its decision threshold is the best cut of
+    # the pooled rows' out-of-part probabilities (the rows each member did not train on).
     fresh_table("binary", rows=300).to_csv(table, index=False)
     binary_run = [f"run_dir={tmp_path / 'binary'}", *overrides, "trainer.max_epochs=1"]
     train(compose_config("train", binary_run))
     printed = capsys.readouterr().out
-    assert "networks side by side" not in printed and "cross-fit" not in printed
+    assert f"{AUTO_MEMBERS} networks side by side" in printed and "cross-fit" in printed
     binary = load_checkpoint(tmp_path / "binary" / "checkpoints" / "best.ckpt")
-    assert binary["hyper_parameters"]["model"]["members"] == 1
+    assert binary["hyper_parameters"]["model"]["members"] == AUTO_MEMBERS
+    pooled = set_up_data(compose_config("train", binary_run)).table("val")
+    module = TabularModule.from_checkpoint(binary).eval()
+    with torch.inference_mode():
+        scores = module.predict_scores(out_of_part(module(pooled.features), pooled.parts))
+    assert best_cut(scores, pooled.targets, binary["decision_threshold"])
 
     # model.cross_fit=false: the 5 members train on the training split, as one network would.
     fresh_table("regression", rows=300).to_csv(table, index=False)

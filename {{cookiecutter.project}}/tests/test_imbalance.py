@@ -22,6 +22,7 @@ from {{ cookiecutter.package }}.model.class_weights import (
     balanced_class_weights,
     balanced_pos_weight,
 )
+from {{ cookiecutter.package }}.model.ensemble import resolved_members
 from {{ cookiecutter.package }}.model.epoch_outputs import PREDICTED, EpochOutputs
 from {{ cookiecutter.package }}.model.thresholds import choose_threshold
 from {{ cookiecutter.package }}.predict import restore_trained
@@ -112,7 +113,9 @@ def trained(table, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         for name in ("confusion_matrix_image", "precision_recall_image"):
             patch.setattr(test_plots, name, record(name, getattr(test_plots, name)))
-        metrics, printed = train_on(table, run_dir, "trainer.max_epochs=5")
+        # One network: the threshold mechanics on the validation split. A cross-fitted ensemble's
+        # threshold, chosen on its pooled rows, is test_ensemble.py's.
+        metrics, printed = train_on(table, run_dir, "trainer.max_epochs=5", "model.members=1")
     ckpt = run_dir / "checkpoints" / "best.ckpt"
     return SimpleNamespace(
         run_dir=run_dir, ckpt=ckpt, metrics=metrics, printed=printed, drawn=drawn
@@ -134,21 +137,28 @@ def test_balanced_weights_are_scikit_learns(counts):
 
 
 def training_counts(table: Path, cfg) -> tuple[list[int], list[int]]:
-    """Rows per class ("no", "yes") among the training rows of the run's split, and among all."""
+    """Rows per class ("no", "yes") among the rows the run trains on, and among all: its training
+    split, or, when its ensemble is cross-fitted (model/ensemble.py), the training and validation
+    splits together."""
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")
+    trained_on = datamodule.split_rows["train"]
+    if resolved_members(cfg.model.members, len(trained_on)) > 1 and cfg.model.cross_fit:
+        trained_on = np.concatenate([trained_on, datamodule.split_rows["val"]])
     labels = pd.read_csv(table)[TARGET]
-    training = labels.iloc[datamodule.split_rows["train"]]
+    training = labels.iloc[trained_on]
     return [int((training == c).sum()) for c in ("no", "yes")], [
         int((labels == c).sum()) for c in ("no", "yes")
     ]
 
 
-def balanced_expectation(table: Path, setting: str):
-    """What `<setting>=balanced` should become, from the run's training rows; and what it would
-    be from all rows, which must differ for a test to tell them apart."""
-    cfg = compose_config("train", ["data=csv", f"data.path={table}", f"data.target={TARGET}"])
-    (no, yes), (all_no, all_yes) = training_counts(table, cfg)
+def balanced_expectation(table: Path, setting: str, *overrides: str):
+    """What `<setting>=balanced` should become, from the rows the run trains on; and what it
+    would be from all rows, which must differ for a test to tell them apart."""
+    table_at = ["data=csv", f"data.path={table}", f"data.target={TARGET}"]
+    (no, yes), (all_no, all_yes) = training_counts(
+        table, compose_config("train", [*table_at, *overrides])
+    )
     if setting == "pos_weight":
         return no / yes, all_no / all_yes
     return [(no + yes) / (2 * no), (no + yes) / (2 * yes)], [
@@ -157,9 +167,15 @@ def balanced_expectation(table: Path, setting: str):
     ]
 
 
-@pytest.mark.parametrize(("loss", "setting"), [("bce", "pos_weight"), ("cross_entropy", "weight")])
-def test_balanced_weights_are_counted_on_the_training_rows_only(table, tmp_path, loss, setting):
-    expected, from_all_rows = balanced_expectation(table, setting)
+# The default (a cross-fitted ensemble on a table this small) and one network.
+@pytest.mark.parametrize(
+    ("loss", "setting", "members"),
+    [("bce", "pos_weight", "model.members=auto"), ("cross_entropy", "weight", "model.members=1")],
+)
+def test_balanced_weights_are_counted_on_the_training_rows_only(
+    table, tmp_path, loss, setting, members
+):
+    expected, from_all_rows = balanced_expectation(table, setting, members)
     assert expected != pytest.approx(from_all_rows)  # else the test could not tell them apart
     cfg = compose_config(
         "train",
@@ -170,6 +186,7 @@ def test_balanced_weights_are_counted_on_the_training_rows_only(table, tmp_path,
             f"data.target={TARGET}",
             f"loss={loss}",
             f"loss.{setting}=balanced",
+            members,
             "trainer.max_epochs=1",
             *QUIET,
         ],

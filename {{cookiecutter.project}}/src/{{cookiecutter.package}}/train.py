@@ -64,8 +64,7 @@ def set_up_data(cfg: DictConfig) -> "TabularDataModule":
         raise
     members = cfg.model.get("members")
     if members is not None:
-        train_split_rows = len(datamodule.split_rows["train"])
-        members = resolved_members(members, datamodule.task, train_split_rows)
+        members = resolved_members(members, len(datamodule.split_rows["train"]))
         cfg.model.members = members
     if members is not None and members > 1 and cfg.model.get("cross_fit"):
         datamodule.cross_fit(members)  # warns afresh, about the fit it keeps

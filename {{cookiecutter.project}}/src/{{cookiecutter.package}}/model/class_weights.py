@@ -11,7 +11,8 @@ the classes were equally common:
 - `weight` (CrossEntropyLoss): rows / (classes x rows of the class) for each class, scikit-learn's
   `class_weight="balanced"`: 1 for every class when they are equally common.
 
-Counted on the training rows only: the validation and test rows stay unseen. The numbers replace
+Counted on the training rows only (a cross-fitted ensemble's: the training and validation rows it
+pools, model/ensemble.py): the rows the model is tested on stay unseen. The numbers replace
 the word `balanced` in the run's config before anything is saved, so `.hydra/config.yaml`, the
 checkpoint's hyperparameters (plain floats) and the HParams table hold what the loss used.
 Torch-free, so the config checks can read BALANCED.

@@ -12,16 +12,17 @@ Estimation using Deep Ensembles", NeurIPS 2017), who use 5 members; Gorishniy et
 their tabular networks as ensembles of 5 too. It costs k times the arithmetic of one network per
 step.
 
-`members: auto` (the default for your own table) is AUTO_MEMBERS members for regression on up to
-AUTO_MAX_TRAINING_ROWS rows in the training split, one network otherwise. Regression, because the
-squared error of the members' mean is never above their mean squared error: it is lower by the
-variance between them. Small tables, because that variance is larger where there are fewer rows to
-agree on, and because k networks cost least there: up to that size data.batch_size=auto picks
+`members: auto` (the default for your own table) is AUTO_MEMBERS members on up to
+AUTO_MAX_TRAINING_ROWS rows in the training split, one network otherwise. Small tables, because
+the members disagree most where there are fewer rows to agree on, which is where averaging them
+gains most, and because k networks cost least there: up to that size data.batch_size=auto picks
 batches of 32 rows for the training split (64 from about 4,700 such rows once cross-fitting adds the
 validation rows to an epoch), and 5 networks at 32 or 64 rows pass fewer rows a step than one
 network at the 256 rows auto picks for a 50,000-row table of the same columns. Each step costs about
-5 times one network's. Accuracy and ROC AUC have no such guarantee, and on the benchmark's
-classification tables 5 members moved them either way (DESIGN.md).
+5 times one network's. Every task: the squared error of the members' mean is never above their mean
+squared error (lower by the variance between them), and accuracy and ROC AUC have no such
+guarantee, but with cross-fitting the benchmark's classification tables of this size gained as its
+regression tables did (DESIGN.md, "Defaults for your own table").
 
 Cross-fitting (`model.cross_fit: true`, the default of configs/model/mlp.yaml): the training and
 validation rows are pooled and dealt into k parts (data/splits.py:member_parts); member m trains
@@ -36,8 +37,7 @@ test rows are scored by the mean of all members, as without cross-fitting. The p
 fitted on the pooled rows, so a member's validation part has shaped its quantiles and levels
 (AutoGluon's bagging fits its features so too). A binary decision threshold is chosen on the
 out-of-part probabilities, of one member each, and applied to the members' mean, whose
-probabilities spread less: a small bias toward the middle, for `model.members` set on a
-classification table (`auto` keeps one network there).
+probabilities spread less: a small bias toward the middle.
 
 Any network that follows the contract (model/__init__.py) can be a member: the module builds the
 members from the network's config, so a network of your own needs no code for this.
@@ -55,12 +55,11 @@ AUTO_MEMBERS = 5
 AUTO_MAX_TRAINING_ROWS = 5792
 
 
-def resolved_members(members: int | str, task: str, training_rows: int) -> int:
+def resolved_members(members: int | str, training_rows: int) -> int:
     """`model.members` as a number: `auto` becomes the number the module docstring's rule gives."""
     if members != AUTO:
         return members
-    small = training_rows <= AUTO_MAX_TRAINING_ROWS
-    return AUTO_MEMBERS if task == "regression" and small else 1
+    return AUTO_MEMBERS if training_rows <= AUTO_MAX_TRAINING_ROWS else 1
 
 
 def members_loss(
