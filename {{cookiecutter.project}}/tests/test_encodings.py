@@ -31,7 +31,7 @@ from {{ cookiecutter.package }}.data.preprocessing import (
     MIN_EMBEDDED_ROWS,
     TablePreprocessor,
 )
-from {{ cookiecutter.package }}.data.roles import IDENTIFIER_RULE
+from {{ cookiecutter.package }}.data.roles import IDENTIFIER_RULE, infer_role
 from {{ cookiecutter.package }}.data.scaling import CLIP_AT
 from {{ cookiecutter.package }}.model.inputs import (
     INPUT_SCALE_STEP,
@@ -84,6 +84,7 @@ def test_periods_are_dates_read_as_their_start():
     of distinct text; pandas' own to_datetime would make every period missing."""
     months = pd.Series(pd.period_range("2021-01", periods=4, freq="M"))
     months.iloc[2] = pd.NaT
+    assert infer_role(months) == ("date", TIMESTAMPS)  # not an identifier: every value differs
     assert date_format(months) == TIMESTAMPS
     dates = parse_dates(months, TIMESTAMPS)
     assert calendar_numbers(dates, "month")[[0, 1, 3]].tolist() == [1, 2, 4]

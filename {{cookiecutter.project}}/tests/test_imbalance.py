@@ -1,6 +1,7 @@
-"""Imbalanced classes: class weights counted on the training rows, a decision threshold chosen on
-the validation split and used by the test metrics, the plots and predict, and the line that calls
-out a model predicting one class for every row."""
+"""Imbalanced classes: class weights counted on the training rows (a cross-fitted ensemble's:
+the training and validation rows it pools), a decision threshold chosen on the validation split
+and used by the test metrics, the plots and predict, and the line that calls out a model
+predicting one class for every row."""
 
 import contextlib
 import io
@@ -167,16 +168,24 @@ def balanced_expectation(table: Path, setting: str, *overrides: str):
     ]
 
 
-# The default (a cross-fitted ensemble on a table this small) and one network.
+# The default (a cross-fitted ensemble on a table this small: the pooled training and validation
+# rows), for either loss, and one network (the training split).
 @pytest.mark.parametrize(
     ("loss", "setting", "members"),
-    [("bce", "pos_weight", "model.members=auto"), ("cross_entropy", "weight", "model.members=1")],
+    [
+        ("bce", "pos_weight", "model.members=auto"),
+        ("cross_entropy", "weight", "model.members=auto"),
+        ("bce", "pos_weight", "model.members=1"),
+    ],
 )
 def test_balanced_weights_are_counted_on_the_training_rows_only(
     table, tmp_path, loss, setting, members
 ):
     expected, from_all_rows = balanced_expectation(table, setting, members)
     assert expected != pytest.approx(from_all_rows)  # else the test could not tell them apart
+    if members.endswith("auto"):
+        from_training_split, _ = balanced_expectation(table, setting, "model.members=1")
+        assert expected != pytest.approx(from_training_split)
     cfg = compose_config(
         "train",
         [
@@ -191,8 +200,10 @@ def test_balanced_weights_are_counted_on_the_training_rows_only(
             *QUIET,
         ],
     )
-    with contextlib.redirect_stdout(io.StringIO()):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
         train(cfg)
+    assert ("cross-fit:" in printed.getvalue()) == members.endswith("auto")
     # The config the run records (support/run_dirs.save_run_config writes this one).
     assert OmegaConf.to_container(cfg.loss)[setting] == pytest.approx(expected)
     saved = torch.load(tmp_path / "checkpoints" / "best.ckpt", weights_only=True)

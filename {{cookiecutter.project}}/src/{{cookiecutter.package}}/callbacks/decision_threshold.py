@@ -1,7 +1,8 @@
 """Choose a binary classifier's decision threshold on the validation split while it trains.
 
 At every validation the module chooses the threshold that maximises `criterion` on that epoch's
-validation predictions (gathered from every DDP process; model/thresholds.py) and keeps it with
+validation predictions (gathered from every DDP process; model/thresholds.py; a cross-fitted
+ensemble's are the out-of-part predictions of its pooled rows, model/ensemble.py) and keeps it with
 its weights, so each checkpoint saved after a validation, best.ckpt included, holds the threshold
 of its own validation predictions: the same as choosing it after fit from the best checkpoint's
 validation predictions, without predicting the validation split again, and resumed runs keep it.

@@ -3,7 +3,7 @@
 Columns listed in `data.numeric`, `data.categorical` (or `data.one_hot`, `data.embed`, which also
 choose its encoding) or `data.drop` get that role; every other column's role is inferred from its
 values:
-- timestamps, and text that is dates written one way (calendar.py), are dates;
+- timestamps, pandas periods, and text that is dates written one way (calendar.py), are dates;
 - text and booleans are categorical, however many levels they have (preprocessing.py embeds
   those with many);
 - numbers are numeric, integers with few values too (a count, a rating, a coded level): as

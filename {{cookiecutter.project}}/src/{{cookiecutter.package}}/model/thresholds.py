@@ -3,8 +3,9 @@
 0.5 suits a model whose scores are calibrated probabilities and a user who weighs both kinds of
 error alike. On imbalanced data neither holds: a model that has learnt the 6% positive class
 only faintly gives every row a score below 0.5, calls every row negative and still scores 94%
-accuracy. The threshold is therefore chosen on the validation split (never the test split) as the
-one that maximises a criterion:
+accuracy. The threshold is therefore chosen on the validation split (never the test split; for a
+cross-fitted ensemble, model/ensemble.py, on the pooled training and validation rows, each scored
+by the member that did not train on it) as the one that maximises a criterion:
 
 - `balanced_accuracy` (the default): the mean of the recall of each class. It treats the two
   classes alike, so it does not depend on which label sorts second and is called "positive"
