@@ -10,6 +10,7 @@ import torch
 from conftest import QUIET, compose_config
 from fresh_tables import TARGET, fresh_table
 from omegaconf import OmegaConf
+from threshold_checks import by_brute_force, criterion_at
 
 from {{ cookiecutter.package }}.configs import load_choice
 from {{ cookiecutter.package }}.data.batching import SMALLEST_AUTO_BATCH, auto_batch_size
@@ -37,18 +38,6 @@ SIX_ROWS_OF_EACH_TASK = [
     ("binary", torch.tensor([1, 0, 1, 1, 0, 0])),
     ("multiclass", torch.tensor([0, 2, 1, 1, 0, 2])),
 ]
-
-
-def best_cut(scores: torch.Tensor, targets: torch.Tensor, threshold: float) -> bool:
-    """Whether no cut of the rows has a better balanced accuracy (the default criterion) than
-    `threshold`'s."""
-
-    def balanced_accuracy(cut: float) -> float:
-        predicted = scores > cut
-        return sum(float((predicted[targets == c] == bool(c)).float().mean()) for c in (0, 1)) / 2
-
-    best = max(balanced_accuracy(cut) for cut in [-1.0, *scores.tolist()])
-    return balanced_accuracy(threshold) == pytest.approx(best)
 
 
 def ensemble(task: str, members: int) -> TabularModule:
@@ -150,7 +139,8 @@ def test_a_small_table_trains_predicts_and_records_its_ensemble(train_config, tm
     module = TabularModule.from_checkpoint(binary).eval()
     with torch.inference_mode():
         scores = module.predict_scores(out_of_part(module(pooled.features), pooled.parts))
-    assert best_cut(scores, pooled.targets, binary["decision_threshold"])
+    chosen = criterion_at(scores, pooled.targets, binary["decision_threshold"], "balanced_accuracy")
+    assert chosen == pytest.approx(by_brute_force(scores, pooled.targets, "balanced_accuracy"))
 
     # model.cross_fit=false: the 5 members train on the training split, as one network would.
     fresh_table("regression", rows=300).to_csv(table, index=False)
