@@ -52,6 +52,8 @@ def test_every_demo_table_trains(train_config, name, capsys):
     printed = capsys.readouterr().out
     assert f"task: {task} on " in printed
     assert f"input width: {width} (" in printed
+    # model=mlp's ridge regression under the network: regression only, and said so.
+    assert ("linear base: " in printed) == (task == "regression")
 
 
 def test_generated_tables_are_the_same_in_every_run():

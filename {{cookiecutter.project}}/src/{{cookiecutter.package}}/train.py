@@ -151,6 +151,8 @@ def train(
         report([budget_line(epochs, per_epoch, cfg.trainer.max_epochs, cfg.step_budget, members)])
     cfg.trainer.max_epochs = epochs
     module = build_module(cfg, datamodule)
+    if print_data and module.linear_base is not None:
+        report([module.linear_base.description()])
     ckpt_path = None
     if resume is not None:
         ckpt_path, contents = resume

@@ -15,6 +15,7 @@ from torch.nn.functional import one_hot
 from .ensemble import Ensemble, members_loss, out_of_part
 from .epoch_outputs import PREDICTED, EpochOutputs
 from .inputs import TabularInputs
+from .linear_base import LinearBase
 from .losses import build_loss, loss_input, output_size
 from .lr_schedulers import lr_scheduler_config
 from .metrics import THRESHOLD
@@ -34,6 +35,8 @@ MODULE_SETTINGS = {
     "members": 1,
     # Read by train (the data module deals the rows out); the module follows the batches' parts.
     "cross_fit": False,
+    # Regression: a fixed ridge regression whose prediction the network's output adds to.
+    "linear_base": False,
 }
 
 
@@ -83,6 +86,12 @@ class TabularModule(L.LightningModule):
         ]
         # More than one: a deep ensemble (model/ensemble.py), outputs (rows, members, outputs).
         self.net = networks[0] if len(networks) == 1 else Ensemble(networks)
+        # Regression: the ridge regression under the network (model/linear_base.py), one per
+        # member, fitted by build_module before training (zeros until then).
+        self.linear_base = None
+        if settings["linear_base"] and task == "regression":
+            dense_inputs = input_size - len(embedding_rows or [])
+            self.linear_base = LinearBase(dense_inputs, settings["members"])
         if compile_network:
             # In place: checkpoints keep the plain network's parameter names either way.
             self.net.compile()
@@ -122,10 +131,13 @@ class TabularModule(L.LightningModule):
         self.decision_threshold = None if threshold is None else float(threshold)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Raw network outputs (logits for classification)."""
-        if self._inputs_pass_through:
-            return self.net(features)
-        return self.net(self.inputs(features))
+        """Raw network outputs (logits for classification), plus the linear base's prediction."""
+        outputs = self.net(features if self._inputs_pass_through else self.inputs(features))
+        if self.linear_base is None:
+            return outputs
+        base = self.linear_base(features)  # (rows, members)
+        # One network: (rows, outputs) + (rows, 1); an ensemble: (rows, members, outputs).
+        return outputs + (base.unsqueeze(-1) if outputs.dim() == 3 else base)
 
     def predict_scores(self, outputs: torch.Tensor) -> torch.Tensor:
         """Class probabilities (the positive class's when binary), or regression values held

@@ -173,10 +173,11 @@ def check_network(model: DictConfig) -> None:
 
 
 def build_module(cfg: DictConfig, datamodule: TabularDataModule) -> TabularModule:
-    """The LightningModule sized for the data: its input width, task and classes."""
+    """The LightningModule sized for the data: its input width, task and classes, and for
+    regression its linear base (model/linear_base.py) fitted on the training rows."""
     check_loss_fits_task(cfg.loss, datamodule.task)
     check_class_weights(cfg.loss.get("weight"), datamodule.classes)
-    return TabularModule(
+    module = TabularModule(
         input_size=datamodule.input_size,
         embedding_rows=datamodule.embedding_rows,
         numbers=len(datamodule.preprocessor.number_names),
@@ -189,6 +190,10 @@ def build_module(cfg: DictConfig, datamodule: TabularDataModule) -> TabularModul
         optimizer=plain(cfg.optimizer),
         scheduler=plain(cfg.scheduler),
     )
+    if module.linear_base is not None:  # fitted on the rows the network trains on
+        training = datamodule.table("train")
+        module.linear_base.fit(training.features, training.targets, training.parts)
+    return module
 
 
 def build_callbacks(

@@ -179,6 +179,7 @@ SWITCHES = (
     "model.compile",
     "model.input_scale",
     "model.cross_fit",
+    "model.linear_base",
     "data.batch_size_per_device",
     "data.clip_predictions",
 )
