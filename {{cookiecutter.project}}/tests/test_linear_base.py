@@ -6,11 +6,16 @@ import pytest
 import torch
 from fresh_tables import TARGET, fresh_table
 from omegaconf import OmegaConf
+from sklearn.linear_model import RidgeCV
 
 from {{ cookiecutter.package }}.configs import load_choice
+from {{ cookiecutter.package }}.model import linear_base
 from {{ cookiecutter.package }}.model.linear_base import LinearBase
 from {{ cookiecutter.package }}.model.module import TabularModule
 from {{ cookiecutter.package }}.support.build import build_module, loss_for_task
+from {{ cookiecutter.package }}.support.config_checks import check_config
+from {{ cookiecutter.package }}.support.errors import UserError
+from {{ cookiecutter.package }}.support.resume_checks import fixed_settings
 from {{ cookiecutter.package }}.train import set_up_data
 
 TRUE_WEIGHTS = [1.0, -2.0, 0.5]
@@ -51,6 +56,22 @@ def test_each_member_is_fitted_on_the_rows_outside_its_own_part():
     torch.testing.assert_close(refitted.weight[:, 0], base.weight[:, 0])  # never saw them
     for member in (1, 2):  # trained on them
         assert refitted.weight[0, member] > base.weight[0, member] + 1.0
+
+
+def test_a_large_table_is_fitted_on_a_sample_of_its_rows(monkeypatch):
+    """RidgeCV copies the matrix a few times in float64: a million rows are not fitted whole."""
+    monkeypatch.setattr(linear_base, "FIT_MIN_ROWS", 50)
+    monkeypatch.setattr(linear_base, "FIT_VALUES", 300)  # 100 rows of the 3 columns
+    fitted_rows = []
+    ridge_fit = RidgeCV.fit
+    monkeypatch.setattr(
+        RidgeCV, "fit", lambda self, x, y: fitted_rows.append(len(x)) or ridge_fit(self, x, y)
+    )
+    features, targets = linear_rows()
+    base = LinearBase(dense_inputs=3, members=2)
+    base.fit(features, targets, torch.arange(len(targets)) % 2)
+    assert fitted_rows == [100, 100]
+    assert base.weight[:, 0].tolist() == pytest.approx(TRUE_WEIGHTS, abs=0.05)
 
 
 def test_without_number_or_one_hot_columns_each_members_base_is_its_rows_mean():
@@ -131,3 +152,23 @@ def test_a_run_fits_each_members_base_on_its_training_rows_and_saves_it(train_co
     restored.load_state_dict(state)
     torch.testing.assert_close(restored.linear_base.weight, base.weight)
     torch.testing.assert_close(restored.eval()(test.features), trained.eval()(test.features))
+
+
+def test_a_checkpoint_from_before_the_setting_resumes_as_if_it_were_off():
+    """fixed_settings (support/resume_checks.py) fills a module setting a checkpoint lacks with
+    its off value, and a classification run's linear base is off whatever it says."""
+    data_state = {"preprocessor": {"numeric": ["x"], "categorical": []}, "target_encoder": {}}
+
+    def settings(task: str, **model) -> dict:
+        hparams = {"task": task, "model": {"_target_": "net", **model}}
+        return fixed_settings({"loss": {}, "optimizer": {}, "scheduler": {}, **hparams}, data_state)
+
+    older = settings("regression")
+    assert older == settings("regression", linear_base=False)
+    assert older != settings("regression", linear_base=True)
+    assert settings("binary") == settings("binary", linear_base=True)
+
+
+def test_a_linear_base_that_is_not_a_switch_is_refused(train_config):
+    with pytest.raises(UserError, match=r"model\.linear_base='maybe' is not allowed"):
+        check_config(train_config("data=csv", "model.linear_base=maybe"))

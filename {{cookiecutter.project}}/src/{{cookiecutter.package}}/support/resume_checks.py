@@ -41,8 +41,14 @@ def _group(settings: dict[str, Any] | None, group: str) -> dict[str, Any]:
 
 def fixed_settings(hparams: dict[str, Any], data_state: dict[str, Any]) -> dict[str, Any]:
     """The settings a checkpoint's state depends on, by the key a user would change."""
+    from ..model.module import MODULE_SETTINGS
+
     preprocessor = data_state["preprocessor"]
-    model = hparams["model"] or {}
+    # A module setting the checkpoint's template predates was off then, as it is for a network
+    # file that leaves it out; the linear base is off for any task but regression.
+    model = {**MODULE_SETTINGS, **(hparams["model"] or {})}
+    if hparams["task"] != "regression":
+        model["linear_base"] = False
     settings = {
         "data.task": hparams["task"],
         "the target's classes": data_state["target_encoder"].get("classes"),
