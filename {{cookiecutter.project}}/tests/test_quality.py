@@ -34,7 +34,8 @@ def test_cross_validated_defaults_match_logistic_regression_on_heart(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_million_rows_by_30_columns_train_in_well_under_2_gb(tmp_path):
+@pytest.mark.parametrize("task", ["binary", "regression"])  # regression: with its linear base
+def test_a_million_rows_by_30_columns_train_in_well_under_2_gb(tmp_path, task):
     rows, rng = 1_000_000, np.random.default_rng(0)
     table = pd.DataFrame({f"x{i}": rng.normal(size=rows).astype("float32") for i in range(25)})
     for i in range(3):
@@ -42,9 +43,10 @@ def test_a_million_rows_by_30_columns_train_in_well_under_2_gb(tmp_path):
     for i in range(2):
         table[f"s{i}"] = rng.choice(["red", "green", "blue", "cyan"], rows)
     signal = table["x0"] + table["x1"] - table["x2"] + (table["s0"] == "red")
-    table["y"] = np.where(signal + rng.normal(size=rows) > 0.5, "yes", "no")
+    noisy = signal + rng.normal(size=rows)
+    table["y"] = np.where(noisy > 0.5, "yes", "no") if task == "binary" else noisy.round(3)
     table.to_csv(tmp_path / "big.csv", index=False, float_format="%.4g")
-    del table, signal
+    del table, signal, noisy
 
     result = run_app(
         "train",
@@ -59,8 +61,13 @@ def test_a_million_rows_by_30_columns_train_in_well_under_2_gb(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1000000 rows" in result.stdout
-    assert "input width: 48" in result.stdout
-    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test/auroc"] > 0.8
+    assert "input width: 36 (28 numbers" in result.stdout  # k0..k2: whole numbers, read as numbers
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    if task == "binary":
+        assert metrics["test/auroc"] > 0.8
+    else:  # the signal is about 3.2 of the target's variance of 4.2: an R2 of about 0.76 at best
+        assert "linear base: a ridge regression" in result.stdout
+        assert metrics["test/r2"] > 0.6
     # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     peak_gb = peak / (1e9 if sys.platform == "darwin" else 1e6)
