@@ -90,8 +90,8 @@ class TabularModule(L.LightningModule):
         # member, fitted by build_module before training (zeros until then).
         self.linear_base = None
         if settings["linear_base"] and task == "regression":
-            dense_inputs = input_size - len(embedding_rows or [])
-            self.linear_base = LinearBase(dense_inputs, settings["members"])
+            # The matrix's numbers and one-hot columns: those before the embedding codes.
+            self.linear_base = LinearBase(self.inputs.codes_from, settings["members"])
         if compile_network:
             # In place: checkpoints keep the plain network's parameter names either way.
             self.net.compile()
